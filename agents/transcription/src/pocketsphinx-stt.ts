@@ -1,0 +1,193 @@
+/**
+ * The local, offline speech recognizer: pocketsphinx_continuous in a child process per stream,
+ * behind the agents-js `stt.STT` interface. It segments utterances itself (about 1 s after one
+ * ends) and gives final transcripts only.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { type AudioBuffer, mergeFrames, stt } from '@livekit/agents';
+import { type AudioFrame, AudioResampler } from '@livekit/rtc-node';
+import { findExecutable, MissingBinaryError } from '@roomcrew/shared';
+import { PocketsphinxOutputParser, type Utterance } from './pocketsphinx-output.js';
+
+export const POCKETSPHINX_SAMPLE_RATE = 16_000;
+const INSTALL_HINT = 'apt-get install pocketsphinx pocketsphinx-en-us (or bash infra/setup.sh)';
+const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+
+/** Languages the Debian models cover; anything else is refused with a clear error. */
+export const POCKETSPHINX_LANGUAGES: readonly string[] = ['en', 'en-US'];
+
+export class UnsupportedLanguageError extends Error {
+  constructor(language: string) {
+    super(
+      `pocketsphinx has no model for language "${language}"; supported: ${POCKETSPHINX_LANGUAGES.join(', ')}`,
+    );
+    this.name = 'UnsupportedLanguageError';
+  }
+}
+
+export interface PocketsphinxOptions {
+  /** Executable name or path (default pocketsphinx_continuous on PATH). */
+  binary?: string;
+  language?: string;
+}
+
+/** Checks that the recognizer and its English model are installed; throws with the fix. */
+export function resolvePocketsphinx(binary = 'pocketsphinx_continuous'): string {
+  const path = findExecutable(binary, INSTALL_HINT);
+  if (!existsSync(MODEL_DIR)) throw new MissingBinaryError(`pocketsphinx model ${MODEL_DIR}`, INSTALL_HINT);
+  return path;
+}
+
+function spawnRecognizer(binary: string): ChildProcessWithoutNullStreams {
+  // stdbuf keeps stdout line-buffered through the pipe, so results arrive when decoded.
+  const args = ['-oL', binary, '-infile', '/dev/stdin', '-logfn', '/dev/null', '-time', 'yes'];
+  return spawn('stdbuf', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function toPcm(frame: AudioFrame): Buffer {
+  return Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
+}
+
+function speechData(u: Utterance, language: string): stt.SpeechData {
+  return {
+    text: u.text,
+    language: language as stt.SpeechData['language'],
+    startTime: u.startTime,
+    endTime: u.endTime,
+    confidence: u.confidence,
+  };
+}
+
+export class PocketsphinxSTT extends stt.STT {
+  label = 'pocketsphinx';
+  readonly binary: string;
+  readonly language: string;
+
+  constructor(opts: PocketsphinxOptions = {}) {
+    super({ streaming: true, interimResults: false });
+    this.language = opts.language ?? 'en-US';
+    if (!POCKETSPHINX_LANGUAGES.includes(this.language)) throw new UnsupportedLanguageError(this.language);
+    this.binary = resolvePocketsphinx(opts.binary);
+  }
+
+  override get provider(): string {
+    return 'pocketsphinx';
+  }
+
+  override get model(): string {
+    return 'en-us-ptm';
+  }
+
+  protected async _recognize(buffer: AudioBuffer): Promise<stt.SpeechEvent> {
+    let frame = mergeFrames(buffer);
+    if (frame.sampleRate !== POCKETSPHINX_SAMPLE_RATE || frame.channels !== 1) {
+      const resampler = new AudioResampler(frame.sampleRate, POCKETSPHINX_SAMPLE_RATE, frame.channels);
+      frame = mergeFrames([...resampler.push(frame), ...resampler.flush()]);
+      resampler.close();
+    }
+    const proc = spawnRecognizer(this.binary);
+    const parser = new PocketsphinxOutputParser();
+    const utterances: Utterance[] = [];
+    const lines = createInterface({ input: proc.stdout });
+    lines.on('line', (l) => {
+      const u = parser.push(l);
+      if (u) utterances.push(u);
+    });
+    proc.stdin.end(toPcm(frame));
+    const [code] = (await once(proc, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`pocketsphinx exited with code ${code}`);
+    const text = utterances.map((u) => u.text).join(' ');
+    const first = utterances[0];
+    const last = utterances[utterances.length - 1];
+    return {
+      type: stt.SpeechEventType.FINAL_TRANSCRIPT,
+      alternatives: [
+        {
+          text,
+          language: this.language as stt.SpeechData['language'],
+          startTime: first?.startTime ?? 0,
+          endTime: last?.endTime ?? 0,
+          confidence: utterances.length
+            ? utterances.reduce((s, u) => s + u.confidence, 0) / utterances.length
+            : 0,
+        },
+      ],
+    };
+  }
+
+  stream(): PocketsphinxStream {
+    return new PocketsphinxStream(this);
+  }
+}
+
+export class PocketsphinxStream extends stt.SpeechStream {
+  label = 'pocketsphinx';
+  #proc: ChildProcessWithoutNullStreams | undefined;
+
+  constructor(private readonly engine: PocketsphinxSTT) {
+    super(engine, POCKETSPHINX_SAMPLE_RATE);
+  }
+
+  /** The recognizer's process id while it runs (tests count these). */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
+  protected async run(): Promise<void> {
+    const proc = spawnRecognizer(this.engine.binary);
+    this.#proc = proc;
+    const kill = () => proc.kill('SIGKILL');
+    this.abortSignal.addEventListener('abort', kill, { once: true });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
+    const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    // Writing into a pipe whose reader died must not crash the worker.
+    proc.stdin.on('error', () => undefined);
+
+    const parser = new PocketsphinxOutputParser();
+    let audioSeconds = 0;
+    const lines = createInterface({ input: proc.stdout });
+    lines.on('line', (line) => {
+      const u = parser.push(line);
+      if (!u || this.queue.closed) return;
+      const data = speechData(u, this.engine.language);
+      this.queue.put({ type: stt.SpeechEventType.START_OF_SPEECH });
+      this.queue.put({ type: stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives: [data] });
+      this.queue.put({ type: stt.SpeechEventType.END_OF_SPEECH, alternatives: [data] });
+      this.queue.put({
+        type: stt.SpeechEventType.RECOGNITION_USAGE,
+        recognitionUsage: { audioDuration: audioSeconds },
+      });
+      audioSeconds = 0;
+    });
+
+    try {
+      for await (const item of this.input) {
+        if (typeof item === 'symbol') continue; // pocketsphinx segments utterances itself
+        if (proc.exitCode !== null || proc.killed) break;
+        audioSeconds += item.samplesPerChannel / item.sampleRate;
+        if (!proc.stdin.write(toPcm(item))) {
+          await Promise.race([once(proc.stdin, 'drain'), exited]);
+        }
+      }
+      proc.stdin.end();
+      const [code, signal] = await exited;
+      if (this.abortSignal.aborted) return;
+      if (code !== 0) {
+        throw new Error(
+          `pocketsphinx exited with ${signal ?? `code ${code}`}${stderr ? `: ${stderr.trim()}` : ''}`,
+        );
+      }
+    } finally {
+      this.abortSignal.removeEventListener('abort', kill);
+      if (proc.exitCode === null && !proc.killed) proc.kill('SIGKILL');
+      lines.close();
+      this.#proc = undefined;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The control plane on livekit-server-sdk: dispatching the crew, tokens and room status. Used by
+ * the `roomcrew` command and by tests and benchmarks.
+ */
+import {
+  AGENT_NAMES,
+  ATTR_AGENT_NAME,
+  ATTR_ROLE,
+  type Credentials,
+  type CrewMember,
+  crewJobMetadataSchema,
+  operatorToken,
+  participantToken,
+  serverApiUrl,
+} from '@roomcrew/shared';
+import { AgentDispatchClient, RoomServiceClient, TrackSource, TrackType } from 'livekit-server-sdk';
+
+export interface ServerTarget extends Credentials {
+  url: string;
+}
+
+export function apiClients(t: ServerTarget) {
+  const http = serverApiUrl(t.url);
+  return {
+    rooms: new RoomServiceClient(http, t.apiKey, t.apiSecret),
+    dispatch: new AgentDispatchClient(http, t.apiKey, t.apiSecret),
+  };
+}
+
+export interface DispatchCrewOptions {
+  agents?: CrewMember[];
+  language?: string;
+}
+
+export interface DispatchCrewResult {
+  dispatchId: string;
+  /** False when the crew was already dispatched into the room (nothing new was created). */
+  created: boolean;
+  metadata: string;
+}
+
+/**
+ * Dispatches the crew: one CreateDispatch of crew-orchestrator carrying the crew in its metadata.
+ * Idempotent: when the room already has an orchestrator dispatch, it is returned instead.
+ */
+export async function dispatchCrew(
+  t: ServerTarget,
+  room: string,
+  opts: DispatchCrewOptions = {},
+): Promise<DispatchCrewResult> {
+  const metadata = JSON.stringify(
+    crewJobMetadataSchema.parse({
+      ...(opts.agents ? { crew: opts.agents } : {}),
+      ...(opts.language ? { language: opts.language } : {}),
+    }),
+  );
+  const { rooms, dispatch } = apiClients(t);
+  await rooms.createRoom({ name: room });
+  const existing = (await dispatch.listDispatch(room)).find((d) => d.agentName === AGENT_NAMES.orchestrator);
+  if (existing) return { dispatchId: existing.id, created: false, metadata: existing.metadata };
+  const d = await dispatch.createDispatch(room, AGENT_NAMES.orchestrator, { metadata });
+  return { dispatchId: d.id, created: true, metadata };
+}
+
+export interface TrackStatus {
+  sid: string;
+  type: 'audio' | 'video' | 'data';
+  source: string;
+  muted: boolean;
+}
+
+export interface ParticipantStatus {
+  identity: string;
+  name: string;
+  kind: 'human' | 'agent' | 'other';
+  agentName?: string;
+  role?: string;
+  tracks: TrackStatus[];
+}
+
+export interface RoomStatus {
+  room: string;
+  exists: boolean;
+  participants: ParticipantStatus[];
+  dispatches: {
+    id: string;
+    agentName: string;
+    jobs: { id: string; status: string; participant: string }[];
+  }[];
+}
+
+/** ParticipantInfo.Kind values (the SDK does not re-export the enum). */
+const KIND_STANDARD = 0;
+const KIND_AGENT = 4;
+const JOB_STATUS = ['pending', 'running', 'success', 'failed'];
+const SOURCE: Record<number, string> = {
+  [TrackSource.CAMERA]: 'camera',
+  [TrackSource.MICROPHONE]: 'microphone',
+  [TrackSource.SCREEN_SHARE]: 'screen_share',
+  [TrackSource.SCREEN_SHARE_AUDIO]: 'screen_share_audio',
+};
+
+export async function roomStatus(t: ServerTarget, room: string): Promise<RoomStatus> {
+  const { rooms, dispatch } = apiClients(t);
+  const found = await rooms.listRooms([room]);
+  if (found.length === 0) return { room, exists: false, participants: [], dispatches: [] };
+  const [participants, dispatches] = await Promise.all([
+    rooms.listParticipants(room),
+    dispatch.listDispatch(room),
+  ]);
+  return {
+    room,
+    exists: true,
+    participants: participants.map((p) => ({
+      identity: p.identity,
+      name: p.name,
+      kind: p.kind === KIND_AGENT ? 'agent' : p.kind === KIND_STANDARD ? 'human' : 'other',
+      ...(p.attributes[ATTR_AGENT_NAME] ? { agentName: p.attributes[ATTR_AGENT_NAME] } : {}),
+      ...(p.attributes[ATTR_ROLE] ? { role: p.attributes[ATTR_ROLE] } : {}),
+      tracks: p.tracks.map((tr) => ({
+        sid: tr.sid,
+        type: tr.type === TrackType.AUDIO ? 'audio' : tr.type === TrackType.VIDEO ? 'video' : 'data',
+        source: SOURCE[tr.source] ?? 'unknown',
+        muted: tr.muted,
+      })),
+    })),
+    dispatches: dispatches.map((d) => ({
+      id: d.id,
+      agentName: d.agentName,
+      jobs: (d.state?.jobs ?? []).map((j) => ({
+        id: j.id,
+        status: JOB_STATUS[j.state?.status ?? 0] ?? 'unknown',
+        participant: j.state?.participantIdentity ?? '',
+      })),
+    })),
+  };
+}
+
+export function mintToken(
+  t: ServerTarget,
+  req: { room: string; identity: string; name?: string; operator?: boolean; ttl?: string },
+): Promise<string> {
+  return req.operator ? operatorToken(t, req) : participantToken(t, req);
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * roomcrew: run the crew locally, start its workers against any LiveKit server, dispatch it into
+ * rooms, mint tokens, and show what is in a room.
+ */
+import { parseArgs } from 'node:util';
+import { DEMO_CONFIG, type LiveKitServer, startLiveKitServer } from '@roomcrew/infra';
+import {
+  ConfigError,
+  CREW_MEMBERS,
+  type CrewMember,
+  LIVEKIT_ENV,
+  MissingBinaryError,
+  readConfig,
+} from '@roomcrew/shared';
+import { dispatchCrew, mintToken, roomStatus, type ServerTarget } from './control-plane.js';
+import { startCrewWorkers } from './crew-workers.js';
+
+const USAGE = `roomcrew — AI agents in LiveKit rooms
+
+usage:
+  roomcrew up [--room R] [--identity I]      start a local LiveKit server (livekit.yaml) and the
+                                             crew's workers, dispatch the crew, print how to join
+  roomcrew workers                           start the crew's workers against LIVEKIT_URL
+  roomcrew dispatch --room R [--agents a,b] [--language L]
+                                             dispatch the crew into room R (idempotent)
+  roomcrew token --room R --identity I [--name N] [--operator] [--ttl 15m]
+  roomcrew status --room R                   participants, agents, tracks and dispatches (JSON)
+
+The server commands read LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET.`;
+
+class UsageError extends Error {}
+
+function target(): ServerTarget {
+  const c = readConfig(LIVEKIT_ENV);
+  return { url: c.LIVEKIT_URL, apiKey: c.LIVEKIT_API_KEY, apiSecret: c.LIVEKIT_API_SECRET };
+}
+
+function parseAgents(list: string | undefined): CrewMember[] | undefined {
+  if (!list) return undefined;
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(CREW_MEMBERS as readonly string[]).includes(n));
+  if (bad.length) {
+    throw new UsageError(`unknown agent(s) ${bad.join(', ')}; the crew has: ${CREW_MEMBERS.join(', ')}`);
+  }
+  return names as CrewMember[];
+}
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new UsageError(`${flag} is required`);
+  return v;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+function printLine(role: string, line: string): void {
+  process.stdout.write(`[${role}] ${line}\n`);
+}
+
+async function workers(): Promise<void> {
+  const t = target();
+  const crew = startCrewWorkers({ env: {}, onLine: printLine });
+  await crew.ready;
+  process.stdout.write(`roomcrew: all workers registered with ${t.url}; Ctrl+C to stop\n`);
+  await waitForSignal();
+  await crew.stop();
+}
+
+async function up(room: string, identity: string): Promise<void> {
+  let server: LiveKitServer | undefined;
+  try {
+    server = await startLiveKitServer({ configFile: DEMO_CONFIG });
+  } catch (e) {
+    throw new Error(`could not start the local LiveKit server: ${(e as Error).message}`);
+  }
+  const t: ServerTarget = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
+  const env = { LIVEKIT_URL: t.url, LIVEKIT_API_KEY: t.apiKey, LIVEKIT_API_SECRET: t.apiSecret };
+  const crew = startCrewWorkers({ env, onLine: printLine });
+  const stopAll = async () => {
+    await crew.stop();
+    await server?.stop();
+  };
+  try {
+    await crew.ready;
+    const d = await dispatchCrew(t, room);
+    const token = await mintToken(t, { room, identity, ttl: '12h' });
+    const opToken = await mintToken(t, {
+      room,
+      identity: `${identity}-operator`,
+      operator: true,
+      ttl: '12h',
+    });
+    process.stdout.write(`
+roomcrew is up: LiveKit at ${t.url}, crew dispatched into room "${room}" (${d.dispatchId}).
+
+Join with your microphone and see captions:
+  lk room join --url ${t.url} --api-key ${t.apiKey} --api-secret ${t.apiSecret} \\
+     --identity ${identity} --publish <speech.wav|ogg> ${room}
+Or with any LiveKit client (e.g. https://meet.livekit.io/custom) and this token (12 h):
+  url:   ${t.url}
+  token: ${token}
+Operator token (crew.role=operator): ${opToken}
+
+Watch the room:  LIVEKIT_URL=${t.url} LIVEKIT_API_KEY=${t.apiKey} LIVEKIT_API_SECRET=${t.apiSecret} node cli/dist/main.js status --room ${room}
+Ctrl+C stops the crew and the server.
+`);
+    await waitForSignal();
+  } finally {
+    await stopAll();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      room: { type: 'string' },
+      identity: { type: 'string' },
+      name: { type: 'string' },
+      agents: { type: 'string' },
+      language: { type: 'string' },
+      operator: { type: 'boolean', default: false },
+      ttl: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  switch (command) {
+    case 'up':
+      return up(values.room ?? 'roomcrew-demo', values.identity ?? 'you');
+    case 'workers':
+      return workers();
+    case 'dispatch': {
+      const r = await dispatchCrew(target(), need(values.room, '--room'), {
+        agents: parseAgents(values.agents),
+        ...(values.language ? { language: values.language } : {}),
+      });
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    case 'token': {
+      const tok = await mintToken(target(), {
+        room: need(values.room, '--room'),
+        identity: need(values.identity, '--identity'),
+        ...(values.name ? { name: values.name } : {}),
+        ...(values.ttl ? { ttl: values.ttl } : {}),
+        operator: values.operator,
+      });
+      process.stdout.write(`${tok}\n`);
+      return;
+    }
+    case 'status':
+      process.stdout.write(
+        `${JSON.stringify(await roomStatus(target(), need(values.room, '--room')), null, 2)}\n`,
+      );
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    if (e instanceof UsageError) process.stderr.write(`roomcrew: ${e.message}\n\n${USAGE}\n`);
+    else if (e instanceof ConfigError || e instanceof MissingBinaryError)
+      process.stderr.write(`${e.message}\n`);
+    else if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`roomcrew: ${e.message}\n\n${USAGE}\n`);
+    } else process.stderr.write(`roomcrew: ${(e as Error).message ?? e}\n`);
+    process.exit(e instanceof UsageError || e instanceof ConfigError ? 2 : 1);
+  },
+);

@@ -1,0 +1,3 @@
+export * from './child-processes.js';
+export * from './livekit-server.js';
+export * from './paths.js';

@@ -1,0 +1,83 @@
+/**
+ * crew-orchestrator: subscribes to no media; brings the crew into the room, validates and routes
+ * crew events, answers control RPCs. One per room.
+ */
+import { defineAgent, type JobContext } from '@livekit/agents';
+import { type RemoteParticipant, RoomEvent, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
+import {
+  AGENT_NAMES,
+  crewJobMetadataSchema,
+  LIVEKIT_ENV,
+  parseJobMetadata,
+  RPC,
+  RPC_ERROR,
+  readConfig,
+  serverApiUrl,
+} from '@roomcrew/shared';
+import { agentNameOf, isAgent, isOperator } from '@roomcrew/shared/room';
+import { startCrewJob } from '@roomcrew/shared/worker';
+import { AgentDispatchClient } from 'livekit-server-sdk';
+import { CrewDispatcher } from './crew-dispatcher.js';
+import { EventRouter } from './event-router.js';
+
+export default defineAgent({
+  entry: async (ctx: JobContext) => {
+    const { log, channel, closed } = await startCrewJob(ctx, AGENT_NAMES.orchestrator);
+    const room = ctx.room;
+    const meta = parseJobMetadata(crewJobMetadataSchema, ctx.job.metadata);
+    const crew = meta.ok ? meta.value : crewJobMetadataSchema.parse({});
+    if (!meta.ok) log.error({ metadata: ctx.job.metadata }, `${meta.error}; using the default crew`);
+
+    const router = new EventRouter(room, channel, log);
+    const crewState = new Map<string, { agent: string; state: string; at: number }>();
+    router.onAccepted = (event) => {
+      if (event.type === 'crew.state' || event.type === 'crew.hello') {
+        const state = event.type === 'crew.state' ? event.payload.state : 'ready';
+        crewState.set(event.from, { agent: event.payload.agent, state, at: event.ts });
+      }
+    };
+
+    const callerOf = (data: RpcInvocationData): RemoteParticipant | undefined => {
+      for (const p of room.remoteParticipants.values()) if (p.identity === data.callerIdentity) return p;
+      return undefined;
+    };
+    const me = room.localParticipant;
+    if (!me) throw new Error('orchestrator has no local participant');
+    me.registerRpcMethod(RPC.ping, async () =>
+      JSON.stringify({ ok: true, agent: AGENT_NAMES.orchestrator, ts: Date.now() }),
+    );
+    me.registerRpcMethod(RPC.controlStats, async (data) => {
+      const caller = callerOf(data);
+      if (!caller || !(isOperator(caller) || isAgent(caller))) {
+        log.warn({ caller: data.callerIdentity, method: RPC.controlStats }, 'refused RPC from non-operator');
+        throw new RpcError(RPC_ERROR.permissionDenied, 'only operators and crew agents may read crew stats');
+      }
+      return JSON.stringify({ ...router.stats(), crew: Object.fromEntries(crewState) });
+    });
+
+    const { LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET } = readConfig(LIVEKIT_ENV);
+    const api = new AgentDispatchClient(serverApiUrl(LIVEKIT_URL), LIVEKIT_API_KEY, LIVEKIT_API_SECRET);
+    const memberMetadata = JSON.stringify({
+      ...(crew.language ? { language: crew.language } : {}),
+      orchestrator: me.identity,
+    });
+    const dispatcher = new CrewDispatcher(api, room, crew.crew, memberMetadata, log);
+    const onLeave = (p: RemoteParticipant) => {
+      crewState.delete(p.identity);
+      const name = agentNameOf(p);
+      if (name && crew.crew.includes(name as (typeof crew.crew)[number])) {
+        log.warn({ member: name, identity: p.identity }, `${name} left the room; restoring the crew`);
+        dispatcher.kick();
+      }
+    };
+    room.on(RoomEvent.ParticipantDisconnected, onLeave);
+    ctx.addShutdownCallback(async () => {
+      dispatcher.stop();
+      room.off(RoomEvent.ParticipantDisconnected, onLeave);
+      log.info({ stats: router.stats() }, 'orchestrator stopping; final routing counters');
+    });
+    log.info({ crew: crew.crew }, 'orchestrator ready; bringing the crew');
+    dispatcher.start();
+    await closed;
+  },
+});

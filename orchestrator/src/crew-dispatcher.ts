@@ -1,0 +1,136 @@
+/**
+ * Makes the crew named in the job metadata present in the room, through the server's
+ * AgentDispatch API, idempotently: an agent that is in the room, or whose dispatch is still
+ * within its grace period to join, is never dispatched again. Self-hosted LiveKit neither retries
+ * a dispatch no worker took nor re-dispatches a job whose worker died, so reconciliation runs
+ * again whenever a member leaves and periodically while the crew is incomplete, with backoff.
+ */
+import type { Room } from '@livekit/rtc-node';
+import type { Logger } from '@roomcrew/shared';
+import { agentNameOf } from '@roomcrew/shared/room';
+import type { AgentDispatchClient } from 'livekit-server-sdk';
+
+export interface DispatcherOptions {
+  /** Time an agent has to join after its dispatch before it is dispatched again. */
+  joinGraceMs?: number;
+  /** Longest wait between reconciliations while the crew is incomplete. */
+  maxBackoffMs?: number;
+}
+
+export type MemberStatus = 'present' | 'joining' | 'dispatched';
+
+/** Dispatch timestamps come back in ns, ms or s depending on the server; normalize to ms. */
+function toMs(t: bigint | number | undefined): number {
+  const n = Number(t ?? 0);
+  if (n > 1e17) return n / 1e6;
+  if (n > 1e14) return n / 1e3;
+  if (n > 1e11) return n;
+  return n * 1000;
+}
+
+export class CrewDispatcher {
+  #queue: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #backoffMs = 1000;
+  #stopped = false;
+  readonly #ours = new Map<string, number>(); // agentName → when we last dispatched it
+  readonly #grace: number;
+  readonly #maxBackoff: number;
+
+  constructor(
+    private readonly api: AgentDispatchClient,
+    private readonly room: Room,
+    private readonly members: readonly string[],
+    private readonly memberMetadata: string,
+    private readonly log: Logger,
+    opts: DispatcherOptions = {},
+  ) {
+    this.#grace = opts.joinGraceMs ?? 15_000;
+    this.#maxBackoff = opts.maxBackoffMs ?? 60_000;
+  }
+
+  /** Runs one reconciliation after any in progress (never two at once). */
+  reconcile(): Promise<Record<string, MemberStatus>> {
+    const run = this.#queue.then(() => this.#reconcileOnce());
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Reconciles now, and again until complete; call `kick()` when a member leaves. */
+  start(): void {
+    void this.#loop();
+  }
+
+  kick(): void {
+    this.#backoffMs = 1000;
+    if (this.#timer) clearTimeout(this.#timer);
+    void this.#loop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#stopped) return;
+    let complete = false;
+    try {
+      const status = await this.reconcile();
+      complete = Object.values(status).every((s) => s === 'present');
+    } catch (e) {
+      this.log.warn(
+        { err: e },
+        'could not reconcile the crew with the dispatch API; will retry (is the server reachable?)',
+      );
+    }
+    if (complete || this.#stopped) {
+      this.#backoffMs = 1000;
+      return;
+    }
+    this.#timer = setTimeout(() => void this.#loop(), this.#backoffMs);
+    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoff);
+  }
+
+  #present(name: string): boolean {
+    for (const p of this.room.remoteParticipants.values()) if (agentNameOf(p) === name) return true;
+    return false;
+  }
+
+  async #reconcileOnce(): Promise<Record<string, MemberStatus>> {
+    const roomName = this.room.name ?? '';
+    const status: Record<string, MemberStatus> = {};
+    const missing = this.members.filter((m) => {
+      if (this.#present(m)) status[m] = 'present';
+      return status[m] !== 'present';
+    });
+    if (missing.length === 0) return status;
+    const dispatches = await this.api.listDispatch(roomName);
+    const now = Date.now();
+    for (const name of missing) {
+      // Another dispatch may have put it there while we listed.
+      if (this.#present(name)) {
+        status[name] = 'present';
+        continue;
+      }
+      const mine = dispatches.filter((d) => d.agentName === name);
+      const newest = Math.max(this.#ours.get(name) ?? 0, ...mine.map((d) => toMs(d.state?.createdAt)));
+      if (now - newest < this.#grace) {
+        status[name] = 'joining';
+        continue;
+      }
+      if (mine.length > 0) {
+        this.log.warn(
+          { member: name, dispatches: mine.map((d) => d.id) },
+          `${name} was dispatched but is not in the room; dispatching it again (is a ${name} worker running?)`,
+        );
+        await Promise.all(mine.map((d) => this.api.deleteDispatch(d.id, roomName).catch(() => undefined)));
+      }
+      const d = await this.api.createDispatch(roomName, name, { metadata: this.memberMetadata });
+      this.#ours.set(name, Date.now());
+      this.log.info({ member: name, dispatchId: d.id }, `dispatched ${name}`);
+      status[name] = 'dispatched';
+    }
+    return status;
+  }
+}

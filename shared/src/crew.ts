@@ -1,0 +1,57 @@
+/** The crew: agent names (explicit dispatch) and the attributes that identify roles in a room. */
+import { z } from 'zod';
+import { err, ok, type Result } from './result.js';
+
+export const AGENT_NAMES = {
+  orchestrator: 'crew-orchestrator',
+  transcriber: 'crew-transcriber',
+} as const;
+export type CrewAgentName = (typeof AGENT_NAMES)[keyof typeof AGENT_NAMES];
+
+/** Agents the orchestrator can dispatch on a crew request (it is itself always present). */
+export const CREW_MEMBERS = [AGENT_NAMES.transcriber] as const;
+export type CrewMember = (typeof CREW_MEMBERS)[number];
+
+/** Set on agent participants by agents-js from the worker's agentName. */
+export const ATTR_AGENT_NAME = 'lk.agent.name';
+/** When the agent's job was accepted (ms since epoch), set at join; breaks duplicate ties. */
+export const ATTR_SINCE = 'crew.since';
+/** Server-granted role attribute (operator tokens). */
+export const ATTR_ROLE = 'crew.role';
+export const ROLE_OPERATOR = 'operator';
+
+/** Job metadata of a crew-orchestrator dispatch: which members to bring, and room settings. */
+export const crewJobMetadataSchema = z.object({
+  crew: z.array(z.enum(CREW_MEMBERS)).default([...CREW_MEMBERS]),
+  language: z.string().min(2).max(16).optional(),
+});
+export type CrewJobMetadata = z.infer<typeof crewJobMetadataSchema>;
+
+/** Job metadata of a member dispatch (set by the orchestrator). */
+export const memberJobMetadataSchema = z.object({
+  language: z.string().min(2).max(16).optional(),
+  orchestrator: z.string().optional(),
+});
+export type MemberJobMetadata = z.infer<typeof memberJobMetadataSchema>;
+
+/** Empty metadata means defaults; anything else must be valid JSON of the schema. */
+export function parseJobMetadata<S extends z.ZodType>(
+  schema: S,
+  raw: string | undefined,
+): Result<z.infer<S>, string> {
+  let json: unknown = {};
+  if (raw && raw.trim() !== '') {
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return err(`job metadata is not JSON: ${raw.slice(0, 200)}`);
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    return err(
+      `bad job metadata: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return ok(parsed.data);
+}

@@ -1,0 +1,3 @@
+/** Room-side helpers (needs @livekit/rtc-node): the crew channel and participant roles. */
+export * from './crew-channel.js';
+export * from './room-helpers.js';

@@ -1,0 +1,18 @@
+/** RPC method names (DESIGN.md, Contracts). All are prefixed `crew.`. */
+export const RPC = {
+  ping: 'crew.ping',
+  escalationDecide: 'crew.escalation.decide',
+  escalationTakeover: 'crew.escalation.takeover',
+  escalationHandback: 'crew.escalation.handback',
+  /** Per-room routing counters of the orchestrator. */
+  controlStats: 'crew.control.stats',
+} as const;
+export type RpcMethod = (typeof RPC)[keyof typeof RPC];
+
+/** Application error codes returned in RpcError (LiveKit reserves 1xxx). */
+export const RPC_ERROR = {
+  badRequest: 2400,
+  permissionDenied: 2403,
+  notFound: 2404,
+  conflict: 2409,
+} as const;
