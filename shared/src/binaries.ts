@@ -1,5 +1,5 @@
 /** Locating external programs, with errors that say which command installs a missing one. */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 export const SETUP_COMMAND = 'bash infra/setup.sh (or npm run setup)';
@@ -17,7 +17,7 @@ export class MissingBinaryError extends Error {
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
-    return true;
+    return statSync(path).isFile(); // directories pass the X_OK check too
   } catch {
     return false;
   }

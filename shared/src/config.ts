@@ -24,7 +24,7 @@ export function readConfig<S extends EnvSpec>(spec: S, env: NodeJS.ProcessEnv = 
   const problems: string[] = [];
   for (const [name, v] of Object.entries(spec)) {
     const raw = env[name];
-    const value = raw === undefined || raw === '' ? undefined : raw;
+    const value = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
     const parsed = v.schema.safeParse(value);
     if (parsed.success) out[name] = parsed.data;
     else if (value === undefined) problems.push(`${name} is not set: expected ${v.expect}`);

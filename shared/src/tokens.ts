@@ -30,6 +30,7 @@ export function participantToken(creds: Credentials, req: TokenRequest): Promise
     canPublish: true,
     canSubscribe: true,
     canPublishData: true,
+    canUpdateOwnMetadata: true,
   });
   return at.toJwt();
 }

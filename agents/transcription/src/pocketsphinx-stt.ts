@@ -41,10 +41,22 @@ export function resolvePocketsphinx(binary = 'pocketsphinx_continuous'): string 
   return path;
 }
 
+/**
+ * Node gives children a socketpair for stdin, and pocketsphinx cannot open /dev/stdin when it is a
+ * socket; `cat |` turns it into a real pipe. stdbuf keeps results line-buffered so they arrive as
+ * soon as they are decoded. The recognizer runs in its own process group so it can be killed whole.
+ */
 function spawnRecognizer(binary: string): ChildProcessWithoutNullStreams {
-  // stdbuf keeps stdout line-buffered through the pipe, so results arrive when decoded.
-  const args = ['-oL', binary, '-infile', '/dev/stdin', '-logfn', '/dev/null', '-time', 'yes'];
-  return spawn('stdbuf', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const script = 'cat | exec stdbuf -oL "$0" -infile /dev/stdin -logfn /dev/null -time yes';
+  return spawn('sh', ['-c', script, binary], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+}
+
+function killRecognizer(proc: ChildProcessWithoutNullStreams): void {
+  try {
+    if (proc.pid) process.kill(-proc.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 function toPcm(frame: AudioFrame): Buffer {
@@ -139,7 +151,7 @@ export class PocketsphinxStream extends stt.SpeechStream {
   protected async run(): Promise<void> {
     const proc = spawnRecognizer(this.engine.binary);
     this.#proc = proc;
-    const kill = () => proc.kill('SIGKILL');
+    const kill = () => killRecognizer(proc);
     this.abortSignal.addEventListener('abort', kill, { once: true });
     let stderr = '';
     proc.stderr.on('data', (d: Buffer) => {
@@ -185,7 +197,7 @@ export class PocketsphinxStream extends stt.SpeechStream {
       }
     } finally {
       this.abortSignal.removeEventListener('abort', kill);
-      if (proc.exitCode === null && !proc.killed) proc.kill('SIGKILL');
+      killRecognizer(proc); // also takes `cat` and anything left in the group
       lines.close();
       this.#proc = undefined;
     }

@@ -26,6 +26,8 @@ export interface SpeakerTranscriberOptions {
   language: string;
 }
 
+const MAX_RESTARTS_PER_MINUTE = 5;
+
 export interface FinalSegment {
   segmentId: string;
   text: string;
@@ -40,6 +42,7 @@ export class SpeakerTranscriber {
   #stream: stt.SpeechStream | undefined;
   #audio: ReadableStreamDefaultReader | undefined;
   #closed = false;
+  #restarts: number[] = [];
   segments = 0;
 
   constructor(o: SpeakerTranscriberOptions) {
@@ -52,29 +55,38 @@ export class SpeakerTranscriber {
   }
 
   start(): void {
-    const stream = this.#o.engine.stream();
-    this.#stream = stream;
     const audio = new AudioStream(this.#o.track, { sampleRate: 16_000, numChannels: 1 });
     const reader = audio.getReader();
     this.#audio = reader;
-    void this.#pump(reader, stream);
-    void this.#consume(stream);
+    this.#openStream();
+    void this.#pump(reader);
     this.#log.info({ engine: this.#o.engine.label }, 'transcribing speaker');
   }
 
-  async #pump(reader: ReadableStreamDefaultReader, stream: stt.SpeechStream): Promise<void> {
+  #openStream(): void {
+    const stream = this.#o.engine.stream();
+    this.#stream = stream;
+    void this.#consume(stream);
+  }
+
+  /** Frames go to whichever recognizer stream is current, so a restart loses no later audio. */
+  async #pump(reader: ReadableStreamDefaultReader): Promise<void> {
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done || this.#closed) break;
-        stream.pushFrame(value);
+        try {
+          this.#stream?.pushFrame(value);
+        } catch {
+          // the stream is being replaced after a failure; this frame is dropped
+        }
       }
     } catch (e) {
       if (!this.#closed) this.#log.warn({ err: e }, 'audio stream ended with an error');
     } finally {
       if (!this.#closed) {
         try {
-          stream.endInput();
+          this.#stream?.endInput();
         } catch {
           // already closed
         }
@@ -99,6 +111,21 @@ export class SpeakerTranscriber {
     } catch (e) {
       if (!this.#closed) this.#log.error({ err: e }, 'recognizer stream failed');
     }
+    if (this.#closed || stream !== this.#stream) return;
+    // The recognizer ended while the speaker is still here: restart it, at most a few times a minute.
+    const now = Date.now();
+    this.#restarts = this.#restarts.filter((t) => now - t < 60_000);
+    if (this.#restarts.length >= MAX_RESTARTS_PER_MINUTE) {
+      this.#log.error(
+        { restarts: this.#restarts.length },
+        'recognizer keeps failing; giving up on this speaker until they republish',
+      );
+      return;
+    }
+    this.#restarts.push(now);
+    this.#log.warn({ restarts: this.#restarts.length }, 'recognizer ended unexpectedly; restarting it');
+    stream.close();
+    this.#openStream();
   }
 
   async publishFinal(seg: FinalSegment): Promise<void> {
