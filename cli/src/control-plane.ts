@@ -12,6 +12,7 @@ import {
   operatorToken,
   participantToken,
   serverApiUrl,
+  toMs,
 } from '@roomcrew/shared';
 import { AgentDispatchClient, RoomServiceClient, TrackSource, TrackType } from 'livekit-server-sdk';
 
@@ -26,6 +27,9 @@ export function apiClients(t: ServerTarget) {
     dispatch: new AgentDispatchClient(http, t.apiKey, t.apiSecret),
   };
 }
+
+/** A dispatch no worker has taken after this long is considered lost. */
+const STALE_DISPATCH_MS = 15_000;
 
 export interface DispatchCrewOptions {
   agents?: CrewMember[];
@@ -73,6 +77,8 @@ export interface ParticipantStatus {
   identity: string;
   name: string;
   kind: 'human' | 'agent' | 'other';
+  /** joining → joined → active (media connected, visible to others) → disconnected */
+  state: string;
   agentName?: string;
   role?: string;
   tracks: TrackStatus[];
@@ -93,6 +99,7 @@ export interface RoomStatus {
 const KIND_STANDARD = 0;
 const KIND_AGENT = 4;
 const JOB_STATUS = ['pending', 'running', 'success', 'failed'];
+const PARTICIPANT_STATE = ['joining', 'joined', 'active', 'disconnected'];
 const SOURCE: Record<number, string> = {
   [TrackSource.CAMERA]: 'camera',
   [TrackSource.MICROPHONE]: 'microphone',
@@ -114,6 +121,7 @@ export async function roomStatus(t: ServerTarget, room: string): Promise<RoomSta
     participants: participants.map((p) => ({
       identity: p.identity,
       name: p.name,
+      state: PARTICIPANT_STATE[p.state] ?? 'unknown',
       kind: p.kind === KIND_AGENT ? 'agent' : p.kind === KIND_STANDARD ? 'human' : 'other',
       ...(p.attributes[ATTR_AGENT_NAME] ? { agentName: p.attributes[ATTR_AGENT_NAME] } : {}),
       ...(p.attributes[ATTR_ROLE] ? { role: p.attributes[ATTR_ROLE] } : {}),

@@ -22,7 +22,9 @@ import { EventRouter } from './event-router.js';
 
 export default defineAgent({
   entry: async (ctx: JobContext) => {
-    const { log, channel, closed } = await startCrewJob(ctx, AGENT_NAMES.orchestrator);
+    const job = await startCrewJob(ctx, AGENT_NAMES.orchestrator);
+    if (!job) return; // a copy of this agent is already in the room
+    const { log, channel } = job;
     const room = ctx.room;
     const meta = parseJobMetadata(crewJobMetadataSchema, ctx.job.metadata);
     const crew = meta.ok ? meta.value : crewJobMetadataSchema.parse({});
@@ -43,9 +45,15 @@ export default defineAgent({
     };
     const me = room.localParticipant;
     if (!me) throw new Error('orchestrator has no local participant');
-    me.registerRpcMethod(RPC.ping, async () =>
-      JSON.stringify({ ok: true, agent: AGENT_NAMES.orchestrator, ts: Date.now() }),
-    );
+    // A ping succeeds only once this orchestrator knows the caller: packets from a participant the
+    // room has not announced yet arrive without a sender and cannot be validated, so agents ping
+    // until this succeeds before sending events.
+    me.registerRpcMethod(RPC.ping, async (data) => {
+      if (!callerOf(data)) {
+        throw new RpcError(RPC_ERROR.notFound, 'the orchestrator does not know you yet; retry shortly');
+      }
+      return JSON.stringify({ ok: true, agent: AGENT_NAMES.orchestrator, ts: Date.now() });
+    });
     me.registerRpcMethod(RPC.controlStats, async (data) => {
       const caller = callerOf(data);
       if (!caller || !(isOperator(caller) || isAgent(caller))) {
@@ -65,8 +73,10 @@ export default defineAgent({
     const onLeave = (p: RemoteParticipant) => {
       crewState.delete(p.identity);
       const name = agentNameOf(p);
+      log.debug({ participant: p.identity, kind: p.kind, member: name }, 'participant left');
       if (name && crew.crew.includes(name as (typeof crew.crew)[number])) {
         log.warn({ member: name, identity: p.identity }, `${name} left the room; restoring the crew`);
+        dispatcher.markSeen(name);
         dispatcher.kick();
       }
     };
@@ -78,6 +88,5 @@ export default defineAgent({
     });
     log.info({ crew: crew.crew }, 'orchestrator ready; bringing the crew');
     dispatcher.start();
-    await closed;
   },
 });

@@ -6,7 +6,7 @@
  * again whenever a member leaves and periodically while the crew is incomplete, with backoff.
  */
 import type { Room } from '@livekit/rtc-node';
-import type { Logger } from '@roomcrew/shared';
+import { type Logger, toMs } from '@roomcrew/shared';
 import { agentNameOf } from '@roomcrew/shared/room';
 import type { AgentDispatchClient } from 'livekit-server-sdk';
 
@@ -15,18 +15,11 @@ export interface DispatcherOptions {
   joinGraceMs?: number;
   /** Longest wait between reconciliations while the crew is incomplete. */
   maxBackoffMs?: number;
+  /** Interval of the presence check once the crew is complete. */
+  watchMs?: number;
 }
 
 export type MemberStatus = 'present' | 'joining' | 'dispatched';
-
-/** Dispatch timestamps come back in ns, ms or s depending on the server; normalize to ms. */
-function toMs(t: bigint | number | undefined): number {
-  const n = Number(t ?? 0);
-  if (n > 1e17) return n / 1e6;
-  if (n > 1e14) return n / 1e3;
-  if (n > 1e11) return n;
-  return n * 1000;
-}
 
 export class CrewDispatcher {
   #queue: Promise<unknown> = Promise.resolve();
@@ -34,8 +27,10 @@ export class CrewDispatcher {
   #backoffMs = 1000;
   #stopped = false;
   readonly #ours = new Map<string, number>(); // agentName → when we last dispatched it
+  readonly #seen = new Map<string, number>(); // agentName → when we last saw it in the room
   readonly #grace: number;
   readonly #maxBackoff: number;
+  readonly #watchMs: number;
 
   constructor(
     private readonly api: AgentDispatchClient,
@@ -47,6 +42,7 @@ export class CrewDispatcher {
   ) {
     this.#grace = opts.joinGraceMs ?? 15_000;
     this.#maxBackoff = opts.maxBackoffMs ?? 60_000;
+    this.#watchMs = opts.watchMs ?? 10_000;
   }
 
   /** Runs one reconciliation after any in progress (never two at once). */
@@ -67,6 +63,11 @@ export class CrewDispatcher {
     void this.#loop();
   }
 
+  /** Records that a member was in the room until now (e.g. it just left). */
+  markSeen(name: string): void {
+    this.#seen.set(name, Date.now());
+  }
+
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
@@ -84,8 +85,12 @@ export class CrewDispatcher {
         'could not reconcile the crew with the dispatch API; will retry (is the server reachable?)',
       );
     }
-    if (complete || this.#stopped) {
+    if (this.#stopped) return;
+    if (complete) {
+      // Keep checking presence now and then (a local check, no API call while complete): a member
+      // that joins and drops out within one participant update is never announced as leaving.
       this.#backoffMs = 1000;
+      this.#timer = setTimeout(() => void this.#loop(), this.#watchMs);
       return;
     }
     this.#timer = setTimeout(() => void this.#loop(), this.#backoffMs);
@@ -101,7 +106,10 @@ export class CrewDispatcher {
     const roomName = this.room.name ?? '';
     const status: Record<string, MemberStatus> = {};
     const missing = this.members.filter((m) => {
-      if (this.#present(m)) status[m] = 'present';
+      if (this.#present(m)) {
+        status[m] = 'present';
+        this.#seen.set(m, Date.now());
+      }
       return status[m] !== 'present';
     });
     if (missing.length === 0) return status;
@@ -115,7 +123,9 @@ export class CrewDispatcher {
       }
       const mine = dispatches.filter((d) => d.agentName === name);
       const newest = Math.max(this.#ours.get(name) ?? 0, ...mine.map((d) => toMs(d.state?.createdAt)));
-      if (now - newest < this.#grace) {
+      // A dispatch whose agent already joined (and left) gets no grace: it is spent.
+      const spent = (this.#seen.get(name) ?? 0) >= newest;
+      if (!spent && now - newest < this.#grace) {
         status[name] = 'joining';
         continue;
       }

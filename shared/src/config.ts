@@ -82,8 +82,9 @@ export const WORKER_ENV = {
   ...LIVEKIT_ENV,
   ...LOG_ENV,
   CREW_LOAD_THRESHOLD: {
-    schema: z.coerce.number().gt(0).max(1).default(0.9),
-    expect: 'a number in (0, 1]: CPU load above which the worker takes no new jobs (default 0.9)',
+    schema: z.coerce.number().gt(0).max(100).default(0.9),
+    expect:
+      'a positive number: CPU load (0..1) at which the worker takes no new jobs; above 1 it never refuses (default 0.9)',
   },
   CREW_WORKER_PORT: {
     schema: z.coerce.number().int().min(0).max(65535).default(0),

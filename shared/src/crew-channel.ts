@@ -9,6 +9,7 @@ import { CREW_TOPIC, type CrewEvent, type CrewEventType, type CrewPayload } from
 import type { Logger } from './logger.js';
 import { createCrewEvent, encodeCrewEvent } from './parse-event.js';
 import { agentNameOf, isAgent } from './room-helpers.js';
+import { RPC } from './rpc.js';
 import { CrewEventValidator, type Rejection } from './validate-event.js';
 
 export interface RejectedPacket extends Rejection {
@@ -37,7 +38,12 @@ export class CrewChannel extends EventEmitter<ChannelEvents> {
     this.#validator = new CrewEventValidator(room.name ?? '');
     this.#onData = (payload, participant, _kind, topic) => {
       if (topic !== CREW_TOPIC) return;
-      if (!participant) return; // server-originated packets carry no crew events
+      if (!participant) {
+        // Server-originated packets carry no crew events; neither do packets from someone we
+        // have not been told about yet.
+        this.log.warn({ bytes: payload.byteLength }, 'crew packet from an unknown sender dropped');
+        return;
+      }
       const result = this.#validator.accept(payload, {
         identity: participant.identity,
         isAgent: isAgent(participant),
@@ -63,6 +69,35 @@ export class CrewChannel extends EventEmitter<ChannelEvents> {
   orchestratorIdentity(): string | undefined {
     for (const p of this.room.remoteParticipants.values()) {
       if (agentNameOf(p) === AGENT_NAMES.orchestrator) return p.identity;
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits until the orchestrator answers a ping over RPC, which it does only once the room has
+   * announced this participant to it: packets that arrive before that carry no sender and are
+   * dropped. Returns the orchestrator's identity, or undefined if none answered in time.
+   */
+  async reachOrchestrator(timeoutMs = 30_000): Promise<string | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let wait = 100;
+    while (Date.now() < deadline) {
+      const orchestrator = this.orchestratorIdentity();
+      if (orchestrator && this.room.localParticipant) {
+        try {
+          await this.room.localParticipant.performRpc({
+            destinationIdentity: orchestrator,
+            method: RPC.ping,
+            payload: '',
+            responseTimeout: 2000,
+          });
+          return orchestrator;
+        } catch (e) {
+          this.log.debug({ err: e, orchestrator }, 'orchestrator not reachable yet');
+        }
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 2000);
     }
     return undefined;
   }

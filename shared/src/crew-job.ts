@@ -12,31 +12,37 @@ import { shouldYieldTo } from './room-helpers.js';
 export interface CrewJob {
   log: Logger;
   channel: CrewChannel;
-  /** Resolves when the job is shutting down (duplicate, room closed, worker stopping). */
-  closed: Promise<string>;
 }
 
-export async function startCrewJob(ctx: JobContext, agentName: string): Promise<CrewJob> {
+/**
+ * Returns undefined when another copy of this agent is already in the room (this one is leaving);
+ * the entry function should then return without doing anything. The entry must not block: the job
+ * lives on after it returns, and agents-js waits for it before leaving the room.
+ */
+export async function startCrewJob(ctx: JobContext, agentName: string): Promise<CrewJob | undefined> {
   const roomName = ctx.job.room?.name ?? '';
   const log = createLogger({ agent: agentName, room: roomName, job: ctx.job.id });
   await ctx.connect(undefined, AutoSubscribe.SUBSCRIBE_NONE);
   const room = ctx.room;
   const me = room.localParticipant;
   if (!me) throw new Error('connected room has no local participant');
-  log.info({ identity: me.identity }, `${agentName} joined the room`);
+  log.info(
+    { identity: me.identity, participants: room.remoteParticipants.size },
+    `${agentName} joined the room`,
+  );
 
-  let resolveClosed: (reason: string) => void = () => {};
-  const closed = new Promise<string>((r) => {
-    resolveClosed = r;
-  });
-  const checkDuplicate = () => {
+  const checkDuplicate = (): boolean => {
     const winner = shouldYieldTo(me, room.remoteParticipants.values());
-    if (winner) {
-      log.warn({ keeps: winner }, `another ${agentName} is already in the room; leaving`);
-      ctx.shutdown(`duplicate ${agentName}`);
-    }
+    if (!winner) return false;
+    log.warn({ keeps: winner }, `another ${agentName} is already in the room; leaving`);
+    ctx.shutdown(`duplicate ${agentName}`);
+    return true;
   };
-  const onJoin = (_p: RemoteParticipant) => checkDuplicate();
+  if (checkDuplicate()) return undefined;
+  const onJoin = (p: RemoteParticipant) => {
+    log.debug({ participant: p.identity, kind: p.kind, attributes: p.attributes }, 'participant joined');
+    checkDuplicate();
+  };
   const onAttrs = (_c: Record<string, string>, _p: Participant) => checkDuplicate();
   room.on(RoomEvent.ParticipantConnected, onJoin);
   room.on(RoomEvent.ParticipantAttributesChanged, onAttrs);
@@ -47,9 +53,6 @@ export async function startCrewJob(ctx: JobContext, agentName: string): Promise<
     room.off(RoomEvent.ParticipantAttributesChanged, onAttrs);
     channel.close();
     log.info(`${agentName} leaving the room`);
-    resolveClosed('shutdown');
   });
-  room.once(RoomEvent.Disconnected, () => resolveClosed('disconnected'));
-  checkDuplicate();
-  return { log, channel, closed };
+  return { log, channel };
 }

@@ -55,3 +55,12 @@ export function parseJobMetadata<S extends z.ZodType>(
   }
   return ok(parsed.data);
 }
+
+/** Server timestamps (dispatch and job states) come in ns, ms or s; normalize to ms. */
+export function toMs(t: bigint | number | undefined): number {
+  const n = Number(t ?? 0);
+  if (n > 1e17) return n / 1e6;
+  if (n > 1e14) return n / 1e3;
+  if (n > 1e11) return n;
+  return n * 1000;
+}

@@ -5,6 +5,7 @@ import {
   crewJobMetadataSchema,
   memberJobMetadataSchema,
   parseJobMetadata,
+  toMs,
 } from '../src/crew.js';
 
 function expectOk<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
@@ -116,5 +117,15 @@ describe('parseJobMetadata with memberJobMetadataSchema', () => {
     expect(expectErr(parseJobMetadata(memberJobMetadataSchema, '{"orchestrator":5}'))).toContain(
       'orchestrator',
     );
+  });
+});
+
+describe('toMs', () => {
+  it('normalizes server timestamps given in s, ms and ns to ms', () => {
+    const ms = 1_795_252_567_118;
+    expect(toMs(Math.floor(ms / 1000))).toBe(Math.floor(ms / 1000) * 1000);
+    expect(toMs(ms)).toBe(ms);
+    expect(toMs(BigInt(ms) * 1_000_000n)).toBeCloseTo(ms, 0);
+    expect(toMs(undefined)).toBe(0);
   });
 });

@@ -37,7 +37,7 @@ export async function startCrew(
     LIVEKIT_API_SECRET: server.apiSecret,
     LOG_LEVEL: 'debug',
     // Tests load two cores fully; never let a worker report itself full mid-test.
-    CREW_LOAD_THRESHOLD: '1',
+    CREW_LOAD_THRESHOLD: '2',
     ...opts.env,
   };
   const workers = startCrewWorkers({

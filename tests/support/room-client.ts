@@ -37,17 +37,10 @@ export interface ReceivedTranscription {
 /** Collects `lk.transcription` text streams as they arrive. */
 export function collectTranscriptions(room: Room): ReceivedTranscription[] {
   const got: ReceivedTranscription[] = [];
-  room.registerTextStreamHandler(LK_TOPIC_TRANSCRIPTION, (reader, participant) => {
-    void reader
-      .readAll()
-      .then((text) =>
-        got.push({
-          sender: participant.identity,
-          text,
-          attributes: reader.info.attributes ?? {},
-          at: Date.now(),
-        }),
-      );
+  room.registerTextStreamHandler(LK_TOPIC_TRANSCRIPTION, async (reader, participant) => {
+    const text = await reader.readAll();
+    const attributes = reader.info.attributes ?? {};
+    got.push({ sender: participant.identity, text, attributes, at: Date.now() });
   });
   return got;
 }

@@ -9,7 +9,9 @@ import { RoomTranscriber } from './room-transcriber.js';
 export default defineAgent({
   entry: async (ctx: JobContext) => {
     const cfg = transcriberConfig();
-    const { log, channel, closed } = await startCrewJob(ctx, AGENT_NAMES.transcriber);
+    const job = await startCrewJob(ctx, AGENT_NAMES.transcriber);
+    if (!job) return; // a copy of this agent is already in the room
+    const { log, channel } = job;
     const meta = parseJobMetadata(memberJobMetadataSchema, ctx.job.metadata);
     if (!meta.ok) log.error({ metadata: ctx.job.metadata }, `${meta.error}; using defaults`);
     let language = (meta.ok && meta.value.language) || cfg.CREW_STT_LANGUAGE;
@@ -25,6 +27,5 @@ export default defineAgent({
     const transcriber = new RoomTranscriber({ room: ctx.room, channel, log, engine, language });
     ctx.addShutdownCallback(async () => transcriber.close());
     transcriber.start();
-    await closed;
   },
 });

@@ -76,9 +76,20 @@ export class RoomTranscriber {
     for (const p of room.remoteParticipants.values()) {
       for (const pub of p.trackPublications.values()) this.#consider(pub, p);
     }
-    void this.#o.channel
-      .sendToOrchestrator('crew.hello', { agent: AGENT_NAMES.transcriber })
-      .catch(() => undefined);
+    void this.#hello();
+  }
+
+  async #hello(): Promise<void> {
+    const orchestrator = await this.#o.channel.reachOrchestrator();
+    if (!orchestrator) {
+      this.#o.log.warn('no orchestrator answered; transcript events will not be routed until one joins');
+      return;
+    }
+    try {
+      await this.#o.channel.send('crew.hello', { agent: AGENT_NAMES.transcriber }, [orchestrator]);
+    } catch (e) {
+      this.#o.log.warn({ err: e }, 'could not say hello to the orchestrator');
+    }
     this.#reportState();
   }
 
