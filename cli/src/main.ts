@@ -140,7 +140,8 @@ async function main(argv: string[]): Promise<void> {
     case 'workers':
       return workers();
     case 'dispatch': {
-      const r = await dispatchCrew(target(), need(values.room, '--room'), {
+      const room = need(values.room, '--room');
+      const r = await dispatchCrew(target(), room, {
         agents: parseAgents(values.agents),
         ...(values.language ? { language: values.language } : {}),
       });
@@ -148,9 +149,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'token': {
+      const room = need(values.room, '--room');
+      const identity = need(values.identity, '--identity');
       const tok = await mintToken(target(), {
-        room: need(values.room, '--room'),
-        identity: need(values.identity, '--identity'),
+        room,
+        identity,
         ...(values.name ? { name: values.name } : {}),
         ...(values.ttl ? { ttl: values.ttl } : {}),
         operator: values.operator,
@@ -174,15 +177,33 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+function causeOf(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (e as Error).message;
+}
+
+function isUnreachable(e: unknown): boolean {
+  const code = (e as { cause?: { code?: string } }).cause?.code ?? '';
+  return (
+    (e instanceof TypeError && e.message === 'fetch failed') ||
+    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET'].includes(code)
+  );
+}
+
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (e: unknown) => {
+    const parseError = e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS');
     if (e instanceof UsageError) process.stderr.write(`roomcrew: ${e.message}\n\n${USAGE}\n`);
     else if (e instanceof ConfigError || e instanceof MissingBinaryError)
       process.stderr.write(`${e.message}\n`);
-    else if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
+    else if (parseError) {
       process.stderr.write(`roomcrew: ${e.message}\n\n${USAGE}\n`);
+    } else if (isUnreachable(e)) {
+      process.stderr.write(
+        `roomcrew: cannot reach the LiveKit server at ${process.env.LIVEKIT_URL}: is it running, and is LIVEKIT_URL right? (${causeOf(e)})\n`,
+      );
     } else process.stderr.write(`roomcrew: ${(e as Error).message ?? e}\n`);
-    process.exit(e instanceof UsageError || e instanceof ConfigError ? 2 : 1);
+    process.exit(e instanceof UsageError || e instanceof ConfigError || parseError ? 2 : 1);
   },
 );

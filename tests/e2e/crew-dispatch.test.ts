@@ -2,6 +2,7 @@
  * Dispatching the crew through the server API brings exactly one of each agent into the room, as
  * AGENT participants, however often it is dispatched, and brings back a member that drops out.
  */
+import { readFileSync } from 'node:fs';
 import { apiClients, dispatchCrew, roomStatus } from '@roomcrew/cli';
 import { AGENT_NAMES } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,15 @@ describe('crew dispatch', () => {
       dispatch.createDispatch('dispatch-3', AGENT_NAMES.orchestrator, { metadata }),
     ]);
     await expectOneOfEachStable('dispatch-3');
+  });
+
+  it('falls back to the default crew, and says why, when the job metadata is malformed', async () => {
+    const { rooms, dispatch } = apiClients(crew.target);
+    await rooms.createRoom({ name: 'dispatch-5' });
+    await dispatch.createDispatch('dispatch-5', AGENT_NAMES.orchestrator, { metadata: '{"crew": [oops' });
+    await expectOneOfEachStable('dispatch-5');
+    const log = readFileSync(`${crew.artifacts}/${AGENT_NAMES.orchestrator}.log`, 'utf8');
+    expect(log).toMatch(/"room":"dispatch-5".*job metadata is not JSON.*using the default crew/);
   });
 
   it('re-dispatches a crew member that leaves the room', async () => {
