@@ -34,6 +34,8 @@ const STALE_DISPATCH_MS = 15_000;
 export interface DispatchCrewOptions {
   agents?: CrewMember[];
   language?: string;
+  /** An unserved orchestrator dispatch older than this is replaced (default 15 s). */
+  staleAfterMs?: number;
 }
 
 export interface DispatchCrewResult {
@@ -61,7 +63,15 @@ export async function dispatchCrew(
   const { rooms, dispatch } = apiClients(t);
   await rooms.createRoom({ name: room });
   const existing = (await dispatch.listDispatch(room)).find((d) => d.agentName === AGENT_NAMES.orchestrator);
-  if (existing) return { dispatchId: existing.id, created: false, metadata: existing.metadata };
+  if (existing) {
+    // The server never retries a dispatch no worker took: replace one that is stale and unserved.
+    const age = Date.now() - toMs(existing.state?.createdAt);
+    const served = (existing.state?.jobs ?? []).length > 0;
+    if (served || age < (opts.staleAfterMs ?? STALE_DISPATCH_MS)) {
+      return { dispatchId: existing.id, created: false, metadata: existing.metadata };
+    }
+    await dispatch.deleteDispatch(existing.id, room);
+  }
   const d = await dispatch.createDispatch(room, AGENT_NAMES.orchestrator, { metadata });
   return { dispatchId: d.id, created: true, metadata };
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dispatchCrew, roomStatus } from '@roomcrew/cli';
 import { LiveKitServerError, startLiveKitServer } from '@roomcrew/infra';
 import { freePort, freePorts, MissingBinaryError } from '@roomcrew/shared';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +101,28 @@ describe('the roomcrew command', () => {
       JSON.parse(Buffer.from(jwt.trim().split('.')[1]!, 'base64url').toString());
     expect(claims(plain.stdout).attributes?.['crew.role']).toBeUndefined();
     expect(claims(op.stdout).attributes?.['crew.role']).toBe('operator');
+  });
+});
+
+describe('dispatching when no worker serves it', () => {
+  it('replaces a stale orchestrator dispatch no worker took, instead of trusting it forever', async () => {
+    const server = await startLiveKitServer();
+    const t = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
+    try {
+      const first = await dispatchCrew(t, 'nobody-home');
+      expect(first.created).toBe(true);
+      const again = await dispatchCrew(t, 'nobody-home');
+      expect(again).toMatchObject({ created: false, dispatchId: first.dispatchId });
+      const replaced = await dispatchCrew(t, 'nobody-home', { staleAfterMs: 0 });
+      expect(replaced.created).toBe(true);
+      expect(replaced.dispatchId).not.toBe(first.dispatchId);
+      const status = await roomStatus(t, 'nobody-home');
+      expect(status.dispatches.filter((d) => d.agentName === 'crew-orchestrator').map((d) => d.id)).toEqual([
+        replaced.dispatchId,
+      ]);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
