@@ -82,7 +82,13 @@ async function up(room: string, identity: string): Promise<void> {
     throw new Error(`could not start the local LiveKit server: ${(e as Error).message}`);
   }
   const t: ServerTarget = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
-  const env = { LIVEKIT_URL: t.url, LIVEKIT_API_KEY: t.apiKey, LIVEKIT_API_SECRET: t.apiSecret };
+  const env = {
+    LIVEKIT_URL: t.url,
+    LIVEKIT_API_KEY: t.apiKey,
+    LIVEKIT_API_SECRET: t.apiSecret,
+    // Every worker shares this machine: report load by job count (see README, Configuration).
+    CREW_MAX_JOBS: process.env.CREW_MAX_JOBS ?? '20',
+  };
   const crew = startCrewWorkers({ env, onLine: printLine });
   const stopAll = async () => {
     await crew.stop();

@@ -86,6 +86,11 @@ export const WORKER_ENV = {
     expect:
       'a positive number: CPU load (0..1) at which the worker takes no new jobs; above 1 it never refuses (default 0.9)',
   },
+  CREW_MAX_JOBS: {
+    schema: z.coerce.number().int().min(0).max(10_000).default(0),
+    expect:
+      'jobs per worker at full load: when set, the load the worker reports is active jobs / CREW_MAX_JOBS instead of machine CPU (default 0: CPU)',
+  },
   CREW_WORKER_PORT: {
     schema: z.coerce.number().int().min(0).max(65535).default(0),
     expect: 'the worker health-check HTTP port, 0 picks a free one (default 0)',

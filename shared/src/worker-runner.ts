@@ -44,6 +44,12 @@ export async function runWorker(spec: WorkerSpec): Promise<void> {
       apiSecret: cfg.LIVEKIT_API_SECRET,
       production: true,
       loadThreshold: cfg.CREW_LOAD_THRESHOLD,
+      // The server skips workers reporting load >= its target (0.7) whatever the worker's own
+      // threshold. Machine CPU is the right signal when a worker has the machine to itself; where
+      // several workers and their jobs share a small machine, a job count is steadier.
+      ...(cfg.CREW_MAX_JOBS > 0
+        ? { loadFunc: async (w: AgentServer) => Math.min(1, w.activeJobs.length / cfg.CREW_MAX_JOBS) }
+        : {}),
       numIdleProcesses: cfg.CREW_IDLE_PROCESSES,
       maxRetry: cfg.CREW_MAX_RETRY,
       host: '127.0.0.1',
