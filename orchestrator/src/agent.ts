@@ -6,6 +6,7 @@ import { defineAgent, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
 import {
   AGENT_NAMES,
+  createLogger,
   crewJobMetadataSchema,
   LIVEKIT_ENV,
   parseJobMetadata,
@@ -16,19 +17,40 @@ import {
 } from '@roomcrew/shared';
 import { agentNameOf, isAgent, isOperator } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
-import { AgentDispatchClient } from 'livekit-server-sdk';
+import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { CrewDispatcher } from './crew-dispatcher.js';
 import { EventRouter } from './event-router.js';
 
 export default defineAgent({
   entry: async (ctx: JobContext) => {
-    const job = await startCrewJob(ctx, AGENT_NAMES.orchestrator);
-    if (!job) return; // a copy of this agent is already in the room
-    const { log, channel } = job;
-    const room = ctx.room;
+    const roomName = ctx.job.room?.name ?? '';
+    const early = createLogger({ agent: AGENT_NAMES.orchestrator, room: roomName, job: ctx.job.id });
     const meta = parseJobMetadata(crewJobMetadataSchema, ctx.job.metadata);
     const crew = meta.ok ? meta.value : crewJobMetadataSchema.parse({});
-    if (!meta.ok) log.error({ metadata: ctx.job.metadata }, `${meta.error}; using the default crew`);
+    if (!meta.ok) early.error({ metadata: ctx.job.metadata }, `${meta.error}; using the default crew`);
+
+    // Bring the crew while this agent is still connecting: members join in parallel with it.
+    const { LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET } = readConfig(LIVEKIT_ENV);
+    const apiUrl = serverApiUrl(LIVEKIT_URL);
+    const api = {
+      dispatch: new AgentDispatchClient(apiUrl, LIVEKIT_API_KEY, LIVEKIT_API_SECRET),
+      rooms: new RoomServiceClient(apiUrl, LIVEKIT_API_KEY, LIVEKIT_API_SECRET),
+    };
+    const memberMetadata = JSON.stringify({
+      ...(crew.language ? { language: crew.language } : {}),
+      orchestrator: ctx.info.acceptArguments.identity,
+    });
+    const dispatcher = new CrewDispatcher(api, ctx.room, roomName, crew.crew, memberMetadata, early);
+    early.info({ crew: crew.crew }, 'bringing the crew');
+    dispatcher.start();
+
+    const job = await startCrewJob(ctx, AGENT_NAMES.orchestrator);
+    if (!job) {
+      dispatcher.stop(); // a copy of this agent is already in the room and keeps the crew
+      return;
+    }
+    const { log, channel } = job;
+    const room = ctx.room;
 
     const router = new EventRouter(room, channel, log);
     const crewState = new Map<string, { agent: string; state: string; at: number }>();
@@ -63,13 +85,6 @@ export default defineAgent({
       return JSON.stringify({ ...router.stats(), crew: Object.fromEntries(crewState) });
     });
 
-    const { LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET } = readConfig(LIVEKIT_ENV);
-    const api = new AgentDispatchClient(serverApiUrl(LIVEKIT_URL), LIVEKIT_API_KEY, LIVEKIT_API_SECRET);
-    const memberMetadata = JSON.stringify({
-      ...(crew.language ? { language: crew.language } : {}),
-      orchestrator: me.identity,
-    });
-    const dispatcher = new CrewDispatcher(api, room, crew.crew, memberMetadata, log);
     const onLeave = (p: RemoteParticipant) => {
       crewState.delete(p.identity);
       const name = agentNameOf(p);
@@ -86,7 +101,6 @@ export default defineAgent({
       room.off(RoomEvent.ParticipantDisconnected, onLeave);
       log.info({ stats: router.stats() }, 'orchestrator stopping; final routing counters');
     });
-    log.info({ crew: crew.crew }, 'orchestrator ready; bringing the crew');
-    dispatcher.start();
+    log.info('orchestrator ready');
   },
 });

@@ -6,9 +6,9 @@
  * again whenever a member leaves and periodically while the crew is incomplete, with backoff.
  */
 import type { Room } from '@livekit/rtc-node';
-import { type Logger, toMs } from '@roomcrew/shared';
+import { ATTR_AGENT_NAME, type Logger, toMs } from '@roomcrew/shared';
 import { agentNameOf } from '@roomcrew/shared/room';
-import type { AgentDispatchClient } from 'livekit-server-sdk';
+import type { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 
 export interface DispatcherOptions {
   /** Time an agent has to join after its dispatch before it is dispatched again. */
@@ -33,8 +33,9 @@ export class CrewDispatcher {
   readonly #watchMs: number;
 
   constructor(
-    private readonly api: AgentDispatchClient,
+    private readonly api: { dispatch: AgentDispatchClient; rooms: RoomServiceClient },
     private readonly room: Room,
+    private readonly roomName: string,
     private readonly members: readonly string[],
     private readonly memberMetadata: string,
     private readonly log: Logger,
@@ -103,7 +104,7 @@ export class CrewDispatcher {
   }
 
   async #reconcileOnce(): Promise<Record<string, MemberStatus>> {
-    const roomName = this.room.name ?? '';
+    const roomName = this.roomName;
     const status: Record<string, MemberStatus> = {};
     const missing = this.members.filter((m) => {
       if (this.#present(m)) {
@@ -113,11 +114,16 @@ export class CrewDispatcher {
       return status[m] !== 'present';
     });
     if (missing.length === 0) return status;
-    const dispatches = await this.api.listDispatch(roomName);
+    // The server's view too: this runs before the orchestrator has joined, to save the crew a
+    // round of joining, and the room may know members this participant was not told about yet.
+    const [dispatches, participants] = await Promise.all([
+      this.api.dispatch.listDispatch(roomName),
+      this.api.rooms.listParticipants(roomName),
+    ]);
+    const joined = new Set(participants.map((p) => p.attributes[ATTR_AGENT_NAME]).filter(Boolean));
     const now = Date.now();
     for (const name of missing) {
-      // Another dispatch may have put it there while we listed.
-      if (this.#present(name)) {
+      if (this.#present(name) || joined.has(name)) {
         status[name] = 'present';
         continue;
       }
@@ -134,9 +140,11 @@ export class CrewDispatcher {
           { member: name, dispatches: mine.map((d) => d.id) },
           `${name} was dispatched but is not in the room; dispatching it again (is a ${name} worker running?)`,
         );
-        await Promise.all(mine.map((d) => this.api.deleteDispatch(d.id, roomName).catch(() => undefined)));
+        await Promise.all(
+          mine.map((d) => this.api.dispatch.deleteDispatch(d.id, roomName).catch(() => undefined)),
+        );
       }
-      const d = await this.api.createDispatch(roomName, name, { metadata: this.memberMetadata });
+      const d = await this.api.dispatch.createDispatch(roomName, name, { metadata: this.memberMetadata });
       this.#ours.set(name, Date.now());
       this.log.info({ member: name, dispatchId: d.id }, `dispatched ${name}`);
       status[name] = 'dispatched';

@@ -4,10 +4,13 @@
  * only copy of itself in the room, and open the crew channel.
  */
 import { AutoSubscribe, type JobContext } from '@livekit/agents';
-import { type Participant, type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
+import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
 import { CrewChannel } from './crew-channel.js';
 import { createLogger, type Logger } from './logger.js';
-import { shouldYieldTo } from './room-helpers.js';
+import { copiesOf, losesTieTo } from './room-helpers.js';
+
+/** How long a newcomer copy has to leave on its own before the tie-break applies. */
+const DUPLICATE_SETTLE_MS = 3000;
 
 export interface CrewJob {
   log: Logger;
@@ -31,26 +34,35 @@ export async function startCrewJob(ctx: JobContext, agentName: string): Promise<
     `${agentName} joined the room`,
   );
 
-  const checkDuplicate = (): boolean => {
-    const winner = shouldYieldTo(me, room.remoteParticipants.values());
-    if (!winner) return false;
-    log.warn({ keeps: winner }, `another ${agentName} is already in the room; leaving`);
+  // One copy of each agent per room. A copy that finds another already here leaves at once; the
+  // copy already here learns of the newcomer a moment later, by which time it has normally gone.
+  // Two that joined together (neither saw the other) settle it by identity.
+  const yieldTo = (other: string) => {
+    log.warn({ keeps: other }, `another ${agentName} is already in the room; leaving`);
     ctx.shutdown(`duplicate ${agentName}`);
-    return true;
   };
-  if (checkDuplicate()) return undefined;
+  const existing = copiesOf(me, room.remoteParticipants.values());
+  if (existing[0]) {
+    yieldTo(existing[0].identity);
+    return undefined;
+  }
+  const timers = new Set<NodeJS.Timeout>();
   const onJoin = (p: RemoteParticipant) => {
     log.debug({ participant: p.identity, kind: p.kind, attributes: p.attributes }, 'participant joined');
-    checkDuplicate();
+    if (copiesOf(me, [p]).length === 0) return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      const still = room.remoteParticipants.get(p.identity);
+      if (still && losesTieTo(me, still)) yieldTo(still.identity);
+    }, DUPLICATE_SETTLE_MS);
+    timers.add(t);
   };
-  const onAttrs = (_c: Record<string, string>, _p: Participant) => checkDuplicate();
   room.on(RoomEvent.ParticipantConnected, onJoin);
-  room.on(RoomEvent.ParticipantAttributesChanged, onAttrs);
 
   const channel = new CrewChannel(room, log);
   ctx.addShutdownCallback(async () => {
     room.off(RoomEvent.ParticipantConnected, onJoin);
-    room.off(RoomEvent.ParticipantAttributesChanged, onAttrs);
+    for (const t of timers) clearTimeout(t);
     channel.close();
     log.info(`${agentName} leaving the room`);
   });

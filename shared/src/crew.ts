@@ -14,8 +14,6 @@ export type CrewMember = (typeof CREW_MEMBERS)[number];
 
 /** Set on agent participants by agents-js from the worker's agentName. */
 export const ATTR_AGENT_NAME = 'lk.agent.name';
-/** When the agent's job was accepted (ms since epoch), set at join; breaks duplicate ties. */
-export const ATTR_SINCE = 'crew.since';
 /** Server-granted role attribute (operator tokens). */
 export const ATTR_ROLE = 'crew.role';
 export const ROLE_OPERATOR = 'operator';

@@ -1,6 +1,6 @@
 /** Who is who in a room, as the SFU and the server-granted attributes say. */
 import { ParticipantKind } from '@livekit/rtc-node';
-import { ATTR_AGENT_NAME, ATTR_ROLE, ATTR_SINCE, ROLE_OPERATOR } from './crew.js';
+import { ATTR_AGENT_NAME, ATTR_ROLE, ROLE_OPERATOR } from './crew.js';
 
 interface ParticipantLike {
   identity: string;
@@ -22,22 +22,17 @@ export function isOperator(p: ParticipantLike): boolean {
   return !isAgent(p) && p.attributes[ATTR_ROLE] === ROLE_OPERATOR;
 }
 
-function since(p: ParticipantLike): number {
-  const n = Number(p.attributes[ATTR_SINCE]);
-  return Number.isFinite(n) ? n : Number.MAX_SAFE_INTEGER;
+/** Other participants that are the same crew agent as `me`. */
+export function copiesOf(me: ParticipantLike, others: Iterable<ParticipantLike>): ParticipantLike[] {
+  const name = agentNameOf(me);
+  if (!name) return [];
+  return [...others].filter((o) => o.identity !== me.identity && agentNameOf(o) === name);
 }
 
 /**
- * One copy of each crew agent per room: when two are present, the later one (by the time its job
- * was accepted, then by identity) yields. Every copy applies the same rule, so exactly one stays.
+ * Of two copies of an agent that joined at the same moment (neither saw the other on joining),
+ * the one with the smaller identity stays. Both sides apply the same rule, so exactly one stays.
  */
-export function shouldYieldTo(me: ParticipantLike, others: Iterable<ParticipantLike>): string | undefined {
-  const name = agentNameOf(me);
-  if (!name) return undefined;
-  for (const other of others) {
-    if (other.identity === me.identity || agentNameOf(other) !== name) continue;
-    const [a, b] = [since(other), since(me)];
-    if (a < b || (a === b && other.identity < me.identity)) return other.identity;
-  }
-  return undefined;
+export function losesTieTo(me: ParticipantLike, other: ParticipantLike): boolean {
+  return other.identity < me.identity;
 }

@@ -5,7 +5,6 @@
  */
 import { AgentServer, initializeLogger, ServerOptions } from '@livekit/agents';
 import { readConfigOrExit, WORKER_ENV } from './config.js';
-import { ATTR_SINCE } from './crew.js';
 import { createLogger } from './logger.js';
 import { freePort } from './ports.js';
 
@@ -36,9 +35,8 @@ export async function runWorker(spec: WorkerSpec): Promise<void> {
     new ServerOptions({
       agent: spec.agentFile,
       agentName: spec.agentName,
-      // Accept every offer (the worker must answer within ~3 s) and stamp when, so duplicate
-      // copies of an agent in one room can tell which of them came first.
-      requestFunc: async (req) => req.accept(spec.displayName, '', '', { [ATTR_SINCE]: String(Date.now()) }),
+      // Accept every offer (the worker must answer within ~3 s) under the role's display name.
+      requestFunc: async (req) => req.accept(spec.displayName),
       wsURL: cfg.LIVEKIT_URL,
       apiKey: cfg.LIVEKIT_API_KEY,
       apiSecret: cfg.LIVEKIT_API_SECRET,
