@@ -157,6 +157,7 @@ describe('readConfig', () => {
       CREW_WORKER_PORT: '8081',
       CREW_IDLE_PROCESSES: '3',
       CREW_MAX_RETRY: '5',
+      CREW_MAX_JOBS: '7',
     });
     expect(cfg).toEqual({
       ...LIVEKIT_OK,
@@ -165,6 +166,7 @@ describe('readConfig', () => {
       CREW_WORKER_PORT: 8081,
       CREW_IDLE_PROCESSES: 3,
       CREW_MAX_RETRY: 5,
+      CREW_MAX_JOBS: 7,
     });
   });
 
