@@ -4,44 +4,30 @@
  */
 import { defineAgent, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
-import {
-  AGENT_NAMES,
-  createLogger,
-  crewJobMetadataSchema,
-  LIVEKIT_ENV,
-  parseJobMetadata,
-  RPC,
-  RPC_ERROR,
-  readConfig,
-  serverApiUrl,
-} from '@roomcrew/shared';
+import { AGENT_NAMES, createLogger, RPC, RPC_ERROR } from '@roomcrew/shared';
 import { agentNameOf, isAgent, isOperator } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
-import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import { CrewDispatcher } from './crew-dispatcher.js';
+import { crewPlan, dispatchApi } from './crew-plan.js';
 import { EventRouter } from './event-router.js';
 
 export default defineAgent({
   entry: async (ctx: JobContext) => {
     const roomName = ctx.job.room?.name ?? '';
     const early = createLogger({ agent: AGENT_NAMES.orchestrator, room: roomName, job: ctx.job.id });
-    const meta = parseJobMetadata(crewJobMetadataSchema, ctx.job.metadata);
-    const crew = meta.ok ? meta.value : crewJobMetadataSchema.parse({});
-    if (!meta.ok) early.error({ metadata: ctx.job.metadata }, `${meta.error}; using the default crew`);
-
-    // Bring the crew while this agent is still connecting: members join in parallel with it.
-    const { LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET } = readConfig(LIVEKIT_ENV);
-    const apiUrl = serverApiUrl(LIVEKIT_URL);
-    const api = {
-      dispatch: new AgentDispatchClient(apiUrl, LIVEKIT_API_KEY, LIVEKIT_API_SECRET),
-      rooms: new RoomServiceClient(apiUrl, LIVEKIT_API_KEY, LIVEKIT_API_SECRET),
-    };
-    const memberMetadata = JSON.stringify({
-      ...(crew.language ? { language: crew.language } : {}),
-      orchestrator: ctx.info.acceptArguments.identity,
+    const plan = crewPlan(ctx.job.metadata, ctx.info.acceptArguments.identity);
+    const { crew } = plan;
+    if (plan.problem) early.error({ metadata: ctx.job.metadata }, `${plan.problem}; using the default crew`);
+    // The worker already dispatched missing members when the job was offered (main.ts); this
+    // dispatcher keeps them present for the life of the room.
+    const dispatcher = new CrewDispatcher({
+      api: dispatchApi(),
+      room: ctx.room,
+      roomName,
+      members: crew.crew,
+      memberMetadata: plan.memberMetadata,
+      log: early,
     });
-    const dispatcher = new CrewDispatcher(api, ctx.room, roomName, crew.crew, memberMetadata, early);
-    early.info({ crew: crew.crew }, 'bringing the crew');
     dispatcher.start();
 
     const job = await startCrewJob(ctx, AGENT_NAMES.orchestrator);

@@ -10,7 +10,19 @@ import { ATTR_AGENT_NAME, type Logger, toMs } from '@roomcrew/shared';
 import { agentNameOf } from '@roomcrew/shared/room';
 import type { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 
+export interface DispatchApi {
+  dispatch: AgentDispatchClient;
+  rooms: RoomServiceClient;
+}
+
 export interface DispatcherOptions {
+  api: DispatchApi;
+  roomName: string;
+  members: readonly string[];
+  memberMetadata: string;
+  log: Logger;
+  /** The connected room, for a local presence check; absent before the orchestrator joins. */
+  room?: Pick<Room, 'remoteParticipants'>;
   /** Time an agent has to join after its dispatch before it is dispatched again. */
   joinGraceMs?: number;
   /** Longest wait between reconciliations while the crew is incomplete. */
@@ -32,15 +44,20 @@ export class CrewDispatcher {
   readonly #maxBackoff: number;
   readonly #watchMs: number;
 
-  constructor(
-    private readonly api: { dispatch: AgentDispatchClient; rooms: RoomServiceClient },
-    private readonly room: Room,
-    private readonly roomName: string,
-    private readonly members: readonly string[],
-    private readonly memberMetadata: string,
-    private readonly log: Logger,
-    opts: DispatcherOptions = {},
-  ) {
+  private readonly api: DispatchApi;
+  private readonly room: Pick<Room, 'remoteParticipants'> | undefined;
+  private readonly roomName: string;
+  private readonly members: readonly string[];
+  private readonly memberMetadata: string;
+  private readonly log: Logger;
+
+  constructor(opts: DispatcherOptions) {
+    this.api = opts.api;
+    this.room = opts.room;
+    this.roomName = opts.roomName;
+    this.members = opts.members;
+    this.memberMetadata = opts.memberMetadata;
+    this.log = opts.log;
     this.#grace = opts.joinGraceMs ?? 15_000;
     this.#maxBackoff = opts.maxBackoffMs ?? 60_000;
     this.#watchMs = opts.watchMs ?? 10_000;
@@ -99,7 +116,7 @@ export class CrewDispatcher {
   }
 
   #present(name: string): boolean {
-    for (const p of this.room.remoteParticipants.values()) if (agentNameOf(p) === name) return true;
+    for (const p of this.room?.remoteParticipants.values() ?? []) if (agentNameOf(p) === name) return true;
     return false;
   }
 

@@ -3,9 +3,29 @@
 import { fileURLToPath } from 'node:url';
 import { AGENT_NAMES } from '@roomcrew/shared';
 import { runWorker } from '@roomcrew/shared/worker';
+import { CrewDispatcher } from './crew-dispatcher.js';
+import { crewPlan, dispatchApi } from './crew-plan.js';
 
 await runWorker({
   agentName: AGENT_NAMES.orchestrator,
   displayName: 'Crew orchestrator',
   agentFile: fileURLToPath(new URL('./agent.js', import.meta.url)),
+  // Every dispatch hop costs the server's selection time (~200 ms); dispatching the members when
+  // the orchestrator's job is offered, rather than once its process has joined, overlaps their
+  // joining with the orchestrator's own.
+  onJobOffered: (req, log) => {
+    const roomName = req.room?.name;
+    if (!roomName) return;
+    const plan = crewPlan(req.job.metadata, `agent-${req.id}`);
+    const dispatcher = new CrewDispatcher({
+      api: dispatchApi(),
+      roomName,
+      members: plan.crew.crew,
+      memberMetadata: plan.memberMetadata,
+      log,
+    });
+    dispatcher
+      .reconcile()
+      .catch((e) => log.warn({ err: e }, 'early crew dispatch failed; the job will retry'));
+  },
 });

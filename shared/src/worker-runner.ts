@@ -3,9 +3,9 @@
  * configuration validated up front, structured logs and a clean shutdown on SIGINT/SIGTERM.
  * Connection failures are retried with backoff by agents-js, which logs every attempt.
  */
-import { AgentServer, initializeLogger, ServerOptions } from '@livekit/agents';
+import { AgentServer, initializeLogger, type JobRequest, ServerOptions } from '@livekit/agents';
 import { readConfigOrExit, WORKER_ENV } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { freePort } from './ports.js';
 
 export interface WorkerSpec {
@@ -16,6 +16,11 @@ export interface WorkerSpec {
   agentFile: string;
   /** Checks run before registering (e.g. required binaries); throw to refuse to start. */
   preflight?: () => void | Promise<void>;
+  /**
+   * Work to start as soon as a job is offered, in the worker process, before the job's own
+   * process exists. Never delays the acceptance (the server wants an answer within ~3 s).
+   */
+  onJobOffered?: (job: JobRequest, log: Logger) => void;
 }
 
 export async function runWorker(spec: WorkerSpec): Promise<void> {
@@ -36,7 +41,14 @@ export async function runWorker(spec: WorkerSpec): Promise<void> {
       agent: spec.agentFile,
       agentName: spec.agentName,
       // Accept every offer (the worker must answer within ~3 s) under the role's display name.
-      requestFunc: async (req) => req.accept(spec.displayName),
+      requestFunc: async (req) => {
+        try {
+          spec.onJobOffered?.(req, log.child({ room: req.room?.name, job: req.id }));
+        } catch (e) {
+          log.error({ err: e, job: req.id }, 'job offer hook failed');
+        }
+        await req.accept(spec.displayName);
+      },
       wsURL: cfg.LIVEKIT_URL,
       apiKey: cfg.LIVEKIT_API_KEY,
       apiSecret: cfg.LIVEKIT_API_SECRET,
