@@ -1,5 +1,5 @@
 /** Access tokens for the three kinds of room members: participants, operators and agents. */
-import { AccessToken } from 'livekit-server-sdk';
+import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import { ATTR_ROLE, ROLE_OPERATOR } from './crew.js';
 
 export interface Credentials {
@@ -17,22 +17,30 @@ export interface TokenRequest {
 
 const DEFAULT_TTL = '15m';
 
-/** A person in the call: publish, subscribe, chat; may update their own name and metadata. */
-export function participantToken(creds: Credentials, req: TokenRequest): Promise<string> {
+interface Shape {
+  ttl: string | number;
+  attributes?: Record<string, string>;
+  kind?: string;
+  grant: Omit<VideoGrant, 'room' | 'roomJoin'>;
+}
+
+function mint(creds: Credentials, req: TokenRequest, shape: Shape): Promise<string> {
   const at = new AccessToken(creds.apiKey, creds.apiSecret, {
     identity: req.identity,
     name: req.name ?? req.identity,
-    ttl: req.ttl ?? DEFAULT_TTL,
+    ttl: req.ttl ?? shape.ttl,
+    ...(shape.attributes ? { attributes: shape.attributes } : {}),
   });
-  at.addGrant({
-    room: req.room,
-    roomJoin: true,
-    canPublish: true,
-    canSubscribe: true,
-    canPublishData: true,
-    canUpdateOwnMetadata: true,
-  });
+  if (shape.kind) at.kind = shape.kind;
+  at.addGrant({ room: req.room, roomJoin: true, ...shape.grant });
   return at.toJwt();
+}
+
+const MEDIA = { canPublish: true, canSubscribe: true, canPublishData: true };
+
+/** A person in the call: publish, subscribe, chat; may update their own name and metadata. */
+export function participantToken(creds: Credentials, req: TokenRequest): Promise<string> {
+  return mint(creds, req, { ttl: DEFAULT_TTL, grant: { ...MEDIA, canUpdateOwnMetadata: true } });
 }
 
 /**
@@ -40,39 +48,18 @@ export function participantToken(creds: Credentials, req: TokenRequest): Promise
  * metadata or attributes, so nobody can claim or drop the role from the client.
  */
 export function operatorToken(creds: Credentials, req: TokenRequest): Promise<string> {
-  const at = new AccessToken(creds.apiKey, creds.apiSecret, {
-    identity: req.identity,
-    name: req.name ?? req.identity,
-    ttl: req.ttl ?? DEFAULT_TTL,
+  return mint(creds, req, {
+    ttl: DEFAULT_TTL,
     attributes: { [ATTR_ROLE]: ROLE_OPERATOR },
+    grant: { ...MEDIA, canUpdateOwnMetadata: false },
   });
-  at.addGrant({
-    room: req.room,
-    roomJoin: true,
-    canPublish: true,
-    canSubscribe: true,
-    canPublishData: true,
-    canUpdateOwnMetadata: false,
-  });
-  return at.toJwt();
 }
 
 /** An agent participant joining directly (not through a worker), e.g. tools and benchmarks. */
 export function agentToken(creds: Credentials, req: TokenRequest): Promise<string> {
-  const at = new AccessToken(creds.apiKey, creds.apiSecret, {
-    identity: req.identity,
-    name: req.name ?? req.identity,
-    ttl: req.ttl ?? '1h',
+  return mint(creds, req, {
+    ttl: '1h',
+    kind: 'agent',
+    grant: { ...MEDIA, agent: true, canUpdateOwnMetadata: true },
   });
-  at.kind = 'agent';
-  at.addGrant({
-    room: req.room,
-    roomJoin: true,
-    agent: true,
-    canPublish: true,
-    canSubscribe: true,
-    canPublishData: true,
-    canUpdateOwnMetadata: true,
-  });
-  return at.toJwt();
 }
