@@ -50,7 +50,8 @@ export function readConfigOrExit<S extends EnvSpec>(
   }
 }
 
-const url = (protocols: string[]) =>
+/** A URL with one of the given protocols (e.g. ['ws:', 'wss:']). */
+export const urlVar = (protocols: string[]) =>
   z.string().refine((s) => {
     try {
       return protocols.includes(new URL(s).protocol);
@@ -61,7 +62,7 @@ const url = (protocols: string[]) =>
 
 export const LIVEKIT_ENV = {
   LIVEKIT_URL: {
-    schema: url(['ws:', 'wss:', 'http:', 'https:']),
+    schema: urlVar(['ws:', 'wss:', 'http:', 'https:']),
     expect: 'the LiveKit server URL, e.g. ws://127.0.0.1:7880',
   },
   LIVEKIT_API_KEY: { schema: z.string().min(1), expect: 'the API key of the LiveKit server' },
@@ -75,6 +76,14 @@ export const LOG_ENV = {
   LOG_LEVEL: {
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
     expect: 'one of trace, debug, info, warn, error, fatal (default info)',
+  },
+} satisfies EnvSpec;
+
+export const DATA_ENV = {
+  CREW_DATA_DIR: {
+    schema: z.string().min(1).default('.data'),
+    expect:
+      'the directory for session transcripts and other records (default .data, relative to the working directory)',
   },
 } satisfies EnvSpec;
 

@@ -6,6 +6,8 @@ export const RPC = {
   escalationHandback: 'crew.escalation.handback',
   /** Per-room routing counters of the orchestrator. */
   controlStats: 'crew.control.stats',
+  /** A page of the room's session transcript, from the transcriber. */
+  transcriptGet: 'crew.transcript.get',
 } as const;
 export type RpcMethod = (typeof RPC)[keyof typeof RPC];
 

@@ -39,6 +39,7 @@ export async function startCrew(
     // Tests load both cores fully: report load by job count, so the server never skips a worker
     // because the machine is busy.
     CREW_MAX_JOBS: '100',
+    CREW_DATA_DIR: `${artifacts}/data`,
     ...opts.env,
   };
   const workers = startCrewWorkers({

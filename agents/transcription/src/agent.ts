@@ -1,12 +1,38 @@
 /** crew-transcriber: microphone audio of human participants → captions and transcript events. */
-import { defineAgent, type JobContext } from '@livekit/agents';
-import { AGENT_NAMES, memberJobMetadataSchema, parseJobMetadata } from '@roomcrew/shared';
+import { resolve } from 'node:path';
+import { defineAgent, type JobContext, type JobProcess, type VAD } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import { RpcError } from '@livekit/rtc-node';
+import {
+  AGENT_NAMES,
+  DATA_ENV,
+  memberJobMetadataSchema,
+  parseJobMetadata,
+  RPC,
+  RPC_ERROR,
+  readConfig,
+} from '@roomcrew/shared';
+import { isAgent, isOperator } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
+import { z } from 'zod';
 import { transcriberConfig } from './config.js';
-import { POCKETSPHINX_LANGUAGES, PocketsphinxSTT } from './pocketsphinx-stt.js';
+import { POCKETSPHINX_LANGUAGES } from './pocketsphinx-stt.js';
 import { RoomTranscriber } from './room-transcriber.js';
+import { buildEngines } from './stt-engines.js';
+import { SttMetrics } from './stt-metrics.js';
+import { TranscriptStore, transcriptPath } from './transcript-store.js';
+
+const METRICS_LOG_INTERVAL_MS = 60_000;
+const pageRequest = z.object({
+  after: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(200).default(100),
+});
 
 export default defineAgent({
+  // Loading the VAD model once per process keeps it off the path of the first speaker.
+  prewarm: async (proc: JobProcess) => {
+    proc.userData.vad = await silero.VAD.load();
+  },
   entry: async (ctx: JobContext) => {
     const cfg = transcriberConfig();
     const job = await startCrewJob(ctx, AGENT_NAMES.transcriber);
@@ -14,18 +40,70 @@ export default defineAgent({
     const { log, channel } = job;
     const meta = parseJobMetadata(memberJobMetadataSchema, ctx.job.metadata);
     if (!meta.ok) log.error({ metadata: ctx.job.metadata }, `${meta.error}; using defaults`);
-    let language = (meta.ok && meta.value.language) || cfg.CREW_STT_LANGUAGE;
+    const language = (meta.ok && meta.value.language) || cfg.CREW_STT_LANGUAGE;
+    const engines = buildEngines(cfg, language);
     if (!POCKETSPHINX_LANGUAGES.includes(language)) {
       log.error(
-        { language, supported: POCKETSPHINX_LANGUAGES },
-        `no local speech model for language "${language}"; transcribing as ${cfg.CREW_STT_LANGUAGE}`,
+        { language, localSupports: POCKETSPHINX_LANGUAGES },
+        `the local speech engine has no model for "${language}"; when it is the one transcribing, it transcribes as English`,
       );
-      language = cfg.CREW_STT_LANGUAGE;
     }
-    const engine = new PocketsphinxSTT({ binary: cfg.POCKETSPHINX_BIN, language });
-    engine.on('error', (e) => log.error({ err: e.error, recoverable: e.recoverable }, 'speech engine error'));
-    const transcriber = new RoomTranscriber({ room: ctx.room, channel, log, engine, language });
-    ctx.addShutdownCallback(async () => transcriber.close());
+    for (const e of engines) {
+      e.stt.on('error', (err) =>
+        log.warn(
+          { engine: e.name, err: err.error?.message, recoverable: err.recoverable },
+          'speech engine error',
+        ),
+      );
+    }
+    const vad = (ctx.proc.userData.vad as VAD | undefined) ?? (await silero.VAD.load());
+    const metrics = new SttMetrics();
+    const roomName = ctx.room.name ?? '';
+    const { CREW_DATA_DIR } = readConfig(DATA_ENV);
+    const store = new TranscriptStore(transcriptPath(resolve(CREW_DATA_DIR), roomName), roomName);
+    const transcriber = new RoomTranscriber({
+      room: ctx.room,
+      channel,
+      log,
+      engines,
+      vad,
+      language,
+      metrics,
+      store,
+      finalizeTimeoutMs: cfg.CREW_STT_TIMEOUT_MS,
+    });
+
+    // The session transcript, for operators and crew agents (the reasoner, the audit log).
+    ctx.room.localParticipant?.registerRpcMethod(RPC.transcriptGet, async (data) => {
+      const caller = ctx.room.remoteParticipants.get(data.callerIdentity);
+      if (!caller || !(isOperator(caller) || isAgent(caller))) {
+        throw new RpcError(
+          RPC_ERROR.permissionDenied,
+          'only operators and crew agents may read the transcript',
+        );
+      }
+      let body: unknown = {};
+      try {
+        body = data.payload ? JSON.parse(data.payload) : {};
+      } catch {
+        throw new RpcError(RPC_ERROR.badRequest, 'payload must be JSON: {"after"?: seq, "limit"?: 1..200}');
+      }
+      const req = pageRequest.safeParse(body);
+      if (!req.success)
+        throw new RpcError(RPC_ERROR.badRequest, `bad request: ${req.error.issues[0]?.message}`);
+      const segments = await store.page(req.data.after, req.data.limit);
+      return JSON.stringify({ room: roomName, segments, next: segments.at(-1)?.seq ?? req.data.after });
+    });
+
+    const timer = setInterval(
+      () => log.info({ stt: metrics.snapshot() }, 'transcriber metrics'),
+      METRICS_LOG_INTERVAL_MS,
+    );
+    ctx.addShutdownCallback(async () => {
+      clearInterval(timer);
+      transcriber.close();
+      log.info({ stt: metrics.snapshot(), transcript: store.path }, 'transcriber stopping; final metrics');
+    });
     transcriber.start();
   },
 });

@@ -5,11 +5,15 @@ import { AGENT_NAMES, readConfigOrExit } from '@roomcrew/shared';
 import { runWorker } from '@roomcrew/shared/worker';
 import { TRANSCRIBER_ENV } from './config.js';
 import { resolvePocketsphinx } from './pocketsphinx-stt.js';
+import { buildEngines } from './stt-engines.js';
 
 const cfg = readConfigOrExit(TRANSCRIBER_ENV);
 await runWorker({
   agentName: AGENT_NAMES.transcriber,
   displayName: 'Transcriber',
   agentFile: fileURLToPath(new URL('./agent.js', import.meta.url)),
-  preflight: () => void resolvePocketsphinx(cfg.POCKETSPHINX_BIN),
+  preflight: () => {
+    resolvePocketsphinx(cfg.POCKETSPHINX_BIN);
+    buildEngines(cfg, cfg.CREW_STT_LANGUAGE); // a provider listed without its key stops here
+  },
 });

@@ -13,6 +13,7 @@ import { findExecutable, MissingBinaryError } from '@roomcrew/shared';
 import { PocketsphinxOutputParser, type Utterance } from './pocketsphinx-output.js';
 
 export const POCKETSPHINX_SAMPLE_RATE = 16_000;
+const FLUSH_SILENCE = Buffer.alloc(POCKETSPHINX_SAMPLE_RATE * 2 * 1.2); // 1.2 s of s16 zeros
 const INSTALL_HINT = 'apt-get install pocketsphinx pocketsphinx-en-us (or bash infra/setup.sh)';
 const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
@@ -180,7 +181,11 @@ export class PocketsphinxStream extends stt.SpeechStream {
 
     try {
       for await (const item of this.input) {
-        if (typeof item === 'symbol') continue; // pocketsphinx segments utterances itself
+        if (typeof item === 'symbol') {
+          // Flush: pocketsphinx ends an utterance after about a second of silence, so give it one.
+          if (!proc.stdin.write(FLUSH_SILENCE)) await Promise.race([once(proc.stdin, 'drain'), exited]);
+          continue;
+        }
         if (proc.exitCode !== null || proc.killed) break;
         audioSeconds += item.samplesPerChannel / item.sampleRate;
         if (!proc.stdin.write(toPcm(item))) {

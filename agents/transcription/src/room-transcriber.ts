@@ -3,7 +3,7 @@
  * (never video, never agents), runs one recognizer stream per microphone track concurrently, and
  * ends each stream when its track is unpublished or unsubscribed or its speaker leaves.
  */
-import type { stt } from '@livekit/agents';
+import type { VAD } from '@livekit/agents';
 import {
   type RemoteParticipant,
   type RemoteTrack,
@@ -16,13 +16,20 @@ import {
 import { AGENT_NAMES, type Logger } from '@roomcrew/shared';
 import { type CrewChannel, isAgent } from '@roomcrew/shared/room';
 import { SpeakerTranscriber } from './speaker-transcriber.js';
+import type { Engine } from './stt-engines.js';
+import type { SttMetrics } from './stt-metrics.js';
+import type { TranscriptStore } from './transcript-store.js';
 
 export interface RoomTranscriberOptions {
   room: Room;
   channel: CrewChannel;
   log: Logger;
-  engine: stt.STT;
+  engines: Engine[];
+  vad: VAD;
   language: string;
+  metrics: SttMetrics;
+  store: TranscriptStore;
+  finalizeTimeoutMs: number;
 }
 
 export function isHumanMicrophone(pub: RemoteTrackPublication, p: RemoteParticipant): boolean {
@@ -128,8 +135,12 @@ export class RoomTranscriber {
       participant: p,
       track,
       trackSid: sid,
-      engine: this.#o.engine,
+      engines: this.#o.engines,
+      vad: this.#o.vad,
       language: this.#o.language,
+      metrics: this.#o.metrics,
+      store: this.#o.store,
+      finalizeTimeoutMs: this.#o.finalizeTimeoutMs,
     });
     this.#speakers.set(sid, speaker);
     speaker.start();
@@ -153,7 +164,11 @@ export class RoomTranscriber {
           agent: AGENT_NAMES.transcriber,
           state: this.#speakers.size > 0 ? 'busy' : 'ready',
           subscriptions: this.subscriptions(),
-          detail: { speakers: this.#speakers.size, engine: this.#o.engine.label },
+          detail: {
+            speakers: this.#speakers.size,
+            engines: this.#o.engines.map((e) => e.name),
+            stt: this.#o.metrics.snapshot(),
+          },
         })
         .catch((e) => this.#o.log.warn({ err: e }, 'could not report state'));
     }, 200);

@@ -1,11 +1,19 @@
 /**
- * One speaker's microphone track → one recognizer stream. Each final segment goes out as LiveKit's
- * transcription text stream (topic `lk.transcription`, attributed to the speaker as agents-js
- * does) and as a `transcript.segment` crew event to the orchestrator.
+ * One speaker's microphone track → voice activity detection → the recognizer chain. Only speech
+ * reaches a recognizer (so no paid engine hears silence); each utterance is one segment: interim
+ * text goes out as `lk.transcription` with `lk.transcription_final=false`, then the final text
+ * with the same `lk.segment_id`, attributed to the speaker as agents-js does, and the final also as
+ * a `transcript.segment` crew event to the orchestrator and into the session transcript.
  */
 import { randomUUID } from 'node:crypto';
-import { stt } from '@livekit/agents';
-import { AudioStream, type RemoteParticipant, type RemoteTrack, type Room } from '@livekit/rtc-node';
+import { type VAD, VADEventType } from '@livekit/agents';
+import {
+  type AudioFrame,
+  AudioStream,
+  type RemoteParticipant,
+  type RemoteTrack,
+  type Room,
+} from '@livekit/rtc-node';
 import {
   LK_ATTR_SEGMENT_ID,
   LK_ATTR_TRANSCRIBED_TRACK_ID,
@@ -14,6 +22,13 @@ import {
   type Logger,
 } from '@roomcrew/shared';
 import type { CrewChannel } from '@roomcrew/shared/room';
+import type { Engine } from './stt-engines.js';
+import type { SttMetrics } from './stt-metrics.js';
+import type { Segment, TranscriptStore } from './transcript-store.js';
+import { UtteranceRecognizer } from './utterance-recognizer.js';
+
+export const SAMPLE_RATE = 16_000;
+const INTERIM_MIN_INTERVAL_MS = 100;
 
 export interface SpeakerTranscriberOptions {
   room: Room;
@@ -22,159 +37,183 @@ export interface SpeakerTranscriberOptions {
   participant: RemoteParticipant;
   track: RemoteTrack;
   trackSid: string;
-  engine: stt.STT;
+  engines: Engine[];
+  vad: VAD;
   language: string;
-}
-
-const MAX_RESTARTS_PER_MINUTE = 5;
-
-export interface FinalSegment {
-  segmentId: string;
-  text: string;
-  startTime: number;
-  endTime: number;
-  confidence?: number;
+  metrics: SttMetrics;
+  store: TranscriptStore;
+  finalizeTimeoutMs: number;
 }
 
 export class SpeakerTranscriber {
   readonly #o: SpeakerTranscriberOptions;
   readonly #log: Logger;
-  #stream: stt.SpeechStream | undefined;
-  #audio: ReadableStreamDefaultReader | undefined;
+  readonly #recognizer: UtteranceRecognizer;
+  #vad: ReturnType<VAD['stream']> | undefined;
+  #audio: ReadableStreamDefaultReader<AudioFrame> | undefined;
   #closed = false;
-  #restarts: number[] = [];
+  #segment: string | undefined;
+  #lastInterim = { at: 0, text: '' };
+  #samples = 0;
+  #frames = 0;
+  #speechStartSample = 0;
   segments = 0;
 
   constructor(o: SpeakerTranscriberOptions) {
     this.#o = o;
     this.#log = o.log.child({ speaker: o.participant.identity, trackSid: o.trackSid });
+    this.#recognizer = new UtteranceRecognizer({
+      engines: o.engines,
+      log: this.#log,
+      metrics: o.metrics,
+      finalizeTimeoutMs: o.finalizeTimeoutMs,
+      onInterim: (text) => this.#interim(text),
+    });
   }
 
-  get stream(): stt.SpeechStream | undefined {
-    return this.#stream;
+  /** Audio frames received from the track so far (a track that never sends stays at 0). */
+  get framesReceived(): number {
+    return this.#frames;
   }
 
   start(): void {
-    const audio = new AudioStream(this.#o.track, { sampleRate: 16_000, numChannels: 1 });
-    const reader = audio.getReader();
+    const vad = this.#o.vad.stream();
+    this.#vad = vad;
+    const reader = new AudioStream(this.#o.track, { sampleRate: SAMPLE_RATE, numChannels: 1 }).getReader();
     this.#audio = reader;
-    this.#openStream();
-    void this.#pump(reader);
-    this.#log.info({ engine: this.#o.engine.label }, 'transcribing speaker');
+    this.#recognizer.prepare();
+    void this.#pump(reader, vad);
+    void this.#listen(vad);
+    this.#log.info({ engines: this.#o.engines.map((e) => e.name) }, 'transcribing speaker');
   }
 
-  #openStream(): void {
-    const stream = this.#o.engine.stream();
-    this.#stream = stream;
-    void this.#consume(stream);
-  }
-
-  /** Frames go to whichever recognizer stream is current, so a restart loses no later audio. */
-  async #pump(reader: ReadableStreamDefaultReader): Promise<void> {
+  async #pump(
+    reader: ReadableStreamDefaultReader<AudioFrame>,
+    vad: ReturnType<VAD['stream']>,
+  ): Promise<void> {
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done || this.#closed) break;
-        try {
-          this.#stream?.pushFrame(value);
-        } catch {
-          // the stream is being replaced after a failure; this frame is dropped
-        }
+        this.#frames++;
+        this.#samples += value.samplesPerChannel;
+        vad.pushFrame(value);
       }
     } catch (e) {
       if (!this.#closed) this.#log.warn({ err: e }, 'audio stream ended with an error');
-    } finally {
-      if (!this.#closed) {
-        try {
-          this.#stream?.endInput();
-        } catch {
-          // already closed
+    }
+  }
+
+  /** Utterances are handled one at a time: while one finalizes, the next waits in the VAD queue. */
+  async #listen(vad: ReturnType<VAD['stream']>): Promise<void> {
+    try {
+      for await (const ev of vad) {
+        if (this.#closed) break;
+        const frame = ev.frames[0];
+        if (ev.type === VADEventType.START_OF_SPEECH) {
+          this.#segment = `SG_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+          this.#speechStartSample = Math.max(0, ev.samplesIndex - (frame?.samplesPerChannel ?? 0));
+          this.#lastInterim = { at: 0, text: '' };
+          this.#recognizer.begin();
+          for (const f of ev.frames) this.#recognizer.push(f);
+        } else if (ev.type === VADEventType.INFERENCE_DONE && this.#segment && frame) {
+          this.#recognizer.push(frame);
+        } else if (ev.type === VADEventType.END_OF_SPEECH && this.#segment) {
+          const speechEndedAt = Date.now() - ev.silenceDuration;
+          const endSample = Math.max(
+            this.#speechStartSample,
+            ev.samplesIndex - (ev.silenceDuration / 1000) * SAMPLE_RATE,
+          );
+          const segmentId = this.#segment;
+          this.#segment = undefined;
+          const result = await this.#recognizer.end();
+          if (this.#closed) break;
+          if (result.text) {
+            await this.#final(segmentId, result.text, result.engine, result.confidence, endSample);
+            this.#o.metrics.final(result.engine, Date.now() - speechEndedAt);
+          } else if (this.#lastInterim.text) {
+            // An interim was shown for an utterance that came to nothing: clear it.
+            await this.#publish(segmentId, '', true);
+          }
         }
       }
-    }
-  }
-
-  async #consume(stream: stt.SpeechStream): Promise<void> {
-    try {
-      for await (const ev of stream) {
-        if (ev.type !== stt.SpeechEventType.FINAL_TRANSCRIPT) continue;
-        const alt = ev.alternatives?.[0];
-        if (!alt || alt.text.trim() === '') continue;
-        await this.publishFinal({
-          segmentId: `SG_${randomUUID().replaceAll('-', '').slice(0, 12)}`,
-          text: alt.text.trim(),
-          startTime: alt.startTime,
-          endTime: alt.endTime,
-          confidence: alt.confidence,
-        });
-      }
     } catch (e) {
-      if (!this.#closed) this.#log.error({ err: e }, 'recognizer stream failed');
+      if (!this.#closed) this.#log.error({ err: e }, 'voice activity detection failed');
     }
-    if (this.#closed || stream !== this.#stream) return;
-    // The recognizer ended while the speaker is still here: restart it, at most a few times a minute.
-    const now = Date.now();
-    this.#restarts = this.#restarts.filter((t) => now - t < 60_000);
-    if (this.#restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-      this.#log.error(
-        { restarts: this.#restarts.length },
-        'recognizer keeps failing; giving up on this speaker until they republish',
-      );
-      return;
-    }
-    this.#restarts.push(now);
-    this.#log.warn({ restarts: this.#restarts.length }, 'recognizer ended unexpectedly; restarting it');
-    stream.close();
-    this.#openStream();
   }
 
-  async publishFinal(seg: FinalSegment): Promise<void> {
-    const { room, participant, trackSid, channel, language, engine } = this.#o;
-    const local = room.localParticipant;
+  #interim(text: string): void {
+    const segmentId = this.#segment;
+    const now = Date.now();
+    if (!segmentId || text === this.#lastInterim.text || now - this.#lastInterim.at < INTERIM_MIN_INTERVAL_MS)
+      return;
+    this.#lastInterim = { at: now, text };
+    void this.#publish(segmentId, text, false);
+  }
+
+  async #publish(segmentId: string, text: string, final: boolean): Promise<void> {
+    const local = this.#o.room.localParticipant;
     if (!local || this.#closed) return;
-    this.segments++;
     try {
       const writer = await local.streamText({
         topic: LK_TOPIC_TRANSCRIPTION,
-        senderIdentity: participant.identity,
+        senderIdentity: this.#o.participant.identity,
         attributes: {
-          [LK_ATTR_SEGMENT_ID]: seg.segmentId,
-          [LK_ATTR_TRANSCRIPTION_FINAL]: 'true',
-          [LK_ATTR_TRANSCRIBED_TRACK_ID]: trackSid,
+          [LK_ATTR_SEGMENT_ID]: segmentId,
+          [LK_ATTR_TRANSCRIPTION_FINAL]: String(final),
+          [LK_ATTR_TRANSCRIBED_TRACK_ID]: this.#o.trackSid,
         },
       });
-      await writer.write(seg.text);
+      await writer.write(text);
       await writer.close();
     } catch (e) {
-      this.#log.error({ err: e, segmentId: seg.segmentId }, 'publishing the transcription failed');
+      this.#log.error({ err: e, segmentId, final }, 'publishing the transcription failed');
     }
-    try {
-      const sent = await channel.sendToOrchestrator('transcript.segment', {
-        segmentId: seg.segmentId,
-        speaker: { identity: participant.identity, name: participant.name ?? participant.identity },
-        trackId: trackSid,
-        text: seg.text,
-        language,
-        startTime: seg.startTime,
-        endTime: seg.endTime,
-        ...(seg.confidence !== undefined ? { confidence: seg.confidence } : {}),
-        final: true,
-        engine: engine.label,
-      });
-      if (!sent)
-        this.#log.warn({ segmentId: seg.segmentId }, 'no orchestrator in the room; segment not routed');
-    } catch (e) {
-      this.#log.error({ err: e, segmentId: seg.segmentId }, 'sending transcript.segment failed');
-    }
-    this.#log.info({ segmentId: seg.segmentId, chars: seg.text.length }, 'final segment published');
   }
 
-  /** Ends the speaker's stream: the recognizer process is killed, nothing keeps running. */
+  async #final(
+    segmentId: string,
+    text: string,
+    engine: string,
+    confidence: number | undefined,
+    endSample: number,
+  ) {
+    const { participant, trackSid, channel, language, store } = this.#o;
+    this.segments++;
+    await this.#publish(segmentId, text, true);
+    const segment: Segment = {
+      segmentId,
+      speaker: { identity: participant.identity, name: participant.name || participant.identity },
+      trackId: trackSid,
+      text,
+      language,
+      startTime: this.#speechStartSample / SAMPLE_RATE,
+      endTime: endSample / SAMPLE_RATE,
+      ...(confidence !== undefined ? { confidence: Math.min(1, Math.max(0, confidence)) } : {}),
+      final: true,
+      engine,
+    };
+    try {
+      await store.add(segment);
+    } catch (e) {
+      this.#log.error({ err: e, segmentId, path: store.path }, 'could not write the session transcript');
+    }
+    try {
+      const sent = await channel.sendToOrchestrator('transcript.segment', segment);
+      if (!sent) this.#log.warn({ segmentId }, 'no orchestrator in the room; segment not routed');
+    } catch (e) {
+      this.#log.error({ err: e, segmentId }, 'sending transcript.segment failed');
+    }
+    this.#log.info({ segmentId, chars: text.length, engine }, 'final segment published');
+  }
+
+  /** Ends the speaker's stream: recognizers, VAD and audio reader all stop; nothing keeps running. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#audio?.cancel().catch(() => undefined);
-    this.#stream?.close();
-    this.#log.info({ segments: this.segments }, 'stopped transcribing speaker');
+    this.#vad?.close();
+    this.#recognizer.close();
+    this.#log.info({ segments: this.segments, frames: this.#frames }, 'stopped transcribing speaker');
   }
 }
