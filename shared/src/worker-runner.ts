@@ -26,13 +26,13 @@ export interface WorkerSpec {
 export async function runWorker(spec: WorkerSpec): Promise<void> {
   const cfg = readConfigOrExit(WORKER_ENV);
   const log = createLogger({ agent: spec.agentName }, cfg.LOG_LEVEL);
+  initializeLogger({ pretty: false, level: cfg.LOG_LEVEL }); // plugins log from their constructors
   try {
     await spec.preflight?.();
   } catch (e) {
     log.fatal({ err: e }, `${spec.agentName} cannot start: ${(e as Error).message}`);
     process.exit(1);
   }
-  initializeLogger({ pretty: false, level: cfg.LOG_LEVEL });
   // agents-js treats port 0 as "use the default 8081", which collides when several workers share
   // a machine; pick a free port ourselves instead.
   const port = cfg.CREW_WORKER_PORT || (await freePort());

@@ -141,6 +141,7 @@ export class RoomTranscriber {
       metrics: this.#o.metrics,
       store: this.#o.store,
       finalizeTimeoutMs: this.#o.finalizeTimeoutMs,
+      onSegment: () => this.#reportState(),
     });
     this.#speakers.set(sid, speaker);
     speaker.start();

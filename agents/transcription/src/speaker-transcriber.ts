@@ -43,6 +43,8 @@ export interface SpeakerTranscriberOptions {
   metrics: SttMetrics;
   store: TranscriptStore;
   finalizeTimeoutMs: number;
+  /** Called after each final segment (the room reports its state and metrics then). */
+  onSegment?: () => void;
 }
 
 export class SpeakerTranscriber {
@@ -205,6 +207,7 @@ export class SpeakerTranscriber {
       this.#log.error({ err: e, segmentId }, 'sending transcript.segment failed');
     }
     this.#log.info({ segmentId, chars: text.length, engine }, 'final segment published');
+    this.#o.onSegment?.();
   }
 
   /** Ends the speaker's stream: recognizers, VAD and audio reader all stop; nothing keeps running. */
