@@ -1,17 +1,21 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 /**
  * roomcrew: run the crew locally, start its workers against any LiveKit server, dispatch it into
  * rooms, mint tokens, and show what is in a room.
  */
 import { parseArgs } from 'node:util';
-import { DEMO_CONFIG, type LiveKitServer, startLiveKitServer } from '@roomcrew/infra';
+import { DEMO_CONFIG, type LiveKitServer, REPO_ROOT, startLiveKitServer } from '@roomcrew/infra';
 import {
   ConfigError,
   CREW_MEMBERS,
   type CrewMember,
+  DATA_ENV,
   LIVEKIT_ENV,
   MissingBinaryError,
   readConfig,
+  readTranscript,
+  transcriptPath,
 } from '@roomcrew/shared';
 import { dispatchCrew, mintToken, roomStatus, type ServerTarget } from './control-plane.js';
 import { startCrewWorkers } from './crew-workers.js';
@@ -26,8 +30,10 @@ usage:
                                              dispatch the crew into room R (idempotent)
   roomcrew token --room R --identity I [--name N] [--operator] [--ttl 15m]
   roomcrew status --room R                   participants, agents, tracks and dispatches (JSON)
+  roomcrew transcript --room R [--json]      the room's session transcript (while it lives and after)
 
-The server commands read LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET.`;
+The server commands read LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; transcript reads
+CREW_DATA_DIR (default .data).`;
 
 class UsageError extends Error {}
 
@@ -88,6 +94,7 @@ async function up(room: string, identity: string): Promise<void> {
     LIVEKIT_API_SECRET: t.apiSecret,
     // Every worker shares this machine: report load by job count (see README, Configuration).
     CREW_MAX_JOBS: process.env.CREW_MAX_JOBS ?? '20',
+    CREW_DATA_DIR: process.env.CREW_DATA_DIR ?? `${REPO_ROOT}.data`,
   };
   const crew = startCrewWorkers({ env, onLine: printLine });
   const stopAll = async () => {
@@ -137,6 +144,7 @@ async function main(argv: string[]): Promise<void> {
       operator: { type: 'boolean', default: false },
       ttl: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      json: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -172,6 +180,21 @@ async function main(argv: string[]): Promise<void> {
         `${JSON.stringify(await roomStatus(target(), need(values.room, '--room')), null, 2)}\n`,
       );
       return;
+    case 'transcript': {
+      const room = need(values.room, '--room');
+      const { CREW_DATA_DIR } = readConfig(DATA_ENV);
+      const path = transcriptPath(resolve(CREW_DATA_DIR), room);
+      const segments = await readTranscript(path);
+      if (segments.length === 0) throw new Error(`no transcript for room "${room}" at ${path}`);
+      for (const s of segments) {
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify(s)}\n`
+            : `${new Date(s.ts).toISOString().slice(11, 19)}  ${s.speaker.name}: ${s.text}\n`,
+        );
+      }
+      return;
+    }
     case undefined:
     case 'help':
     case '--help':

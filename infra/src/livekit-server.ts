@@ -22,6 +22,8 @@ export interface LiveKitServerOptions {
   apiSecret?: string;
   /** Redis address (host:port) for multi-node setups. */
   redis?: string;
+  /** Let the server API unmute tracks (tests drive mute/unmute from there). */
+  enableRemoteUnmute?: boolean;
   logFile?: string;
   readyTimeoutMs?: number;
 }
@@ -121,6 +123,7 @@ export async function startLiveKitServer(opts: LiveKitServerOptions = {}): Promi
       keys: cfg.keys,
       logging: { level: 'info' },
       ...(opts.redis ? { redis: { address: opts.redis } } : {}),
+      ...(opts.enableRemoteUnmute ? { room: { enable_remote_unmute: true } } : {}),
     };
     const dir = mkdtempSync(join(tmpdir(), 'roomcrew-livekit-'));
     configPath = join(dir, 'livekit.yaml');

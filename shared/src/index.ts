@@ -9,4 +9,5 @@ export * from './ports.js';
 export * from './result.js';
 export * from './rpc.js';
 export * from './tokens.js';
+export * from './transcript-file.js';
 export * from './validate-event.js';

@@ -29,7 +29,10 @@ async function speakerRoom(room: string, crewOpts: { language?: string } = {}) {
   const captions = collectTranscriptions(operator);
   const events = collectCrewEvents(operator);
   await waitFor(
-    () => [...operator.remoteParticipants.values()].some((p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber),
+    () =>
+      [...operator.remoteParticipants.values()].some(
+        (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
+      ),
     'the transcriber',
   );
   const mic = new FakeMicrophone();
@@ -74,7 +77,8 @@ describe('transcriber on Deepgram with local fallback', () => {
     expect(final.sender).toBe('speaker-cloud-1');
     const segment = final.attributes[LK_ATTR_SEGMENT_ID];
     const interims = captions.filter(
-      (c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'false' && c.attributes[LK_ATTR_SEGMENT_ID] === segment,
+      (c) =>
+        c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'false' && c.attributes[LK_ATTR_SEGMENT_ID] === segment,
     );
     expect(interims.length).toBeGreaterThan(0);
     expect(interims.every((c) => c.at <= final.at)).toBe(true);
@@ -91,17 +95,29 @@ describe('transcriber on Deepgram with local fallback', () => {
     const phrase = 'good morning everyone welcome to the meeting';
     const speech = synthesize(phrase);
     const said = mic.say(speech);
-    await waitFor(() => deepgram.audioBytes() > 0 && deepgram.connections() > 0, 'audio reaching Deepgram', 20_000);
+    await waitFor(
+      () => deepgram.audioBytes() > 0 && deepgram.connections() > 0,
+      'audio reaching Deepgram',
+      20_000,
+    );
     deepgram.kill();
     await said;
     const final = await waitFor(
-      () => captions.find((c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' && c.sender === 'speaker-cloud-2'),
+      () =>
+        captions.find(
+          (c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' && c.sender === 'speaker-cloud-2',
+        ),
       'the final caption after the provider died',
     );
     // The local engine heard the whole utterance, including what was said before the failure.
     expect(wordOverlap(final.text, phrase)).toBeGreaterThanOrEqual(0.5);
     const routed = await waitFor(
-      () => events.find((e) => e.event.type === 'transcript.segment' && e.event.payload.segmentId === final.attributes[LK_ATTR_SEGMENT_ID]),
+      () =>
+        events.find(
+          (e) =>
+            e.event.type === 'transcript.segment' &&
+            e.event.payload.segmentId === final.attributes[LK_ATTR_SEGMENT_ID],
+        ),
       'the routed segment',
     );
     if (routed.event.type !== 'transcript.segment') throw new Error('unreachable');

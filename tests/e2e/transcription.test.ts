@@ -3,24 +3,27 @@
  * `transcript.segment` events; the transcriber hears microphones only and cleans up after
  * speakers who leave.
  */
-import type { Room } from '@livekit/rtc-node';
-import { RoomEvent, TrackKind } from '@livekit/rtc-node';
-import { dispatchCrew } from '@roomcrew/cli';
+import { type Room, RoomEvent, type RpcError, TrackKind } from '@livekit/rtc-node';
+import { apiClients, dispatchCrew } from '@roomcrew/cli';
 import {
   AGENT_NAMES,
   LK_ATTR_SEGMENT_ID,
   LK_ATTR_TRANSCRIBED_TRACK_ID,
   LK_ATTR_TRANSCRIPTION_FINAL,
+  RPC,
+  RPC_ERROR,
 } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { FakeCamera, FakeMicrophone, synthesize, wordOverlap } from '../support/media.js';
 import { countDescendants } from '../support/process-tree.js';
 import { collectCrewEvents, collectTranscriptions, join } from '../support/room-client.js';
-import { waitFor } from '../support/wait.js';
+import { runProgram } from '../support/run.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const PHRASE_A = 'the weather today is sunny and warm';
 const PHRASE_B = 'one two three four five six seven eight nine ten';
+const PHRASE_C = 'good morning everyone welcome to the meeting';
 
 let crew: Crew;
 const rooms: Room[] = [];
@@ -118,31 +121,174 @@ describe('transcriber', () => {
     await camera.stop();
   });
 
-  it('transcribes two simultaneous speakers separately and attributes each correctly', async () => {
+  it('transcribes three simultaneous speakers separately and attributes each correctly', async () => {
     const { captions } = await crewRoom('speech-2');
-    const a = await join(crew.target, 'speech-2', 'speaker-a');
-    const b = await join(crew.target, 'speech-2', 'speaker-b');
-    rooms.push(a, b);
-    const micA = new FakeMicrophone();
-    const micB = new FakeMicrophone();
-    await Promise.all([micA.publish(a), micB.publish(b)]);
-    await waitFor(() => countDescendants(transcriberPid(), 'pocketsphinx') >= 2, 'two recognizer processes');
-    await Promise.all([micA.say(synthesize(PHRASE_A, 'slt')), micB.say(synthesize(PHRASE_B, 'rms'))]);
-    const fromA = await waitFor(
-      () => captions.find((c) => c.sender === 'speaker-a' && wordOverlap(c.text, PHRASE_A) >= 0.5),
-      'speaker-a caption',
+    const phrases = {
+      'speaker-a': [PHRASE_A, 'slt'],
+      'speaker-b': [PHRASE_B, 'rms'],
+      'speaker-c': [PHRASE_C, 'kal16'],
+    };
+    const mics = await Promise.all(
+      Object.keys(phrases).map(async (id) => {
+        const r = await join(crew.target, 'speech-2', id);
+        rooms.push(r);
+        const mic = new FakeMicrophone();
+        await mic.publish(r);
+        return mic;
+      }),
     );
-    const fromB = await waitFor(
-      () => captions.find((c) => c.sender === 'speaker-b' && wordOverlap(c.text, PHRASE_B) >= 0.5),
-      'speaker-b caption',
+    await waitFor(
+      () => countDescendants(transcriberPid(), 'pocketsphinx') >= 3,
+      'three recognizer processes',
     );
-    expect(wordOverlap(fromA.text, PHRASE_A)).toBeGreaterThan(wordOverlap(fromA.text, PHRASE_B));
-    expect(wordOverlap(fromB.text, PHRASE_B)).toBeGreaterThan(wordOverlap(fromB.text, PHRASE_A));
-    // Nothing said by one speaker is attributed to the other.
-    for (const c of captions.filter((c) => c.sender === 'speaker-a')) {
-      expect(wordOverlap(c.text, PHRASE_B)).toBeLessThan(0.5);
+    await Promise.all(
+      Object.values(phrases).map(([text, voice], i) => mics[i]!.say(synthesize(text as string, voice))),
+    );
+    for (const [id, [phrase]] of Object.entries(phrases)) {
+      const c = await waitFor(
+        () =>
+          captions.find(
+            (x) =>
+              x.sender === id &&
+              x.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' &&
+              wordOverlap(x.text, phrase as string) >= 0.5,
+          ),
+        `${id}'s caption`,
+      );
+      // better matched to its own phrase than to anyone else's
+      for (const [other, [otherPhrase]] of Object.entries(phrases)) {
+        if (other !== id)
+          expect(wordOverlap(c.text, phrase as string)).toBeGreaterThan(
+            wordOverlap(c.text, otherPhrase as string),
+          );
+      }
     }
-    await Promise.all([micA.stop(), micB.stop()]);
+    await Promise.all(mics.map((m) => m.stop()));
+  });
+
+  it('keeps transcribing across mute/unmute and a republished microphone', async () => {
+    const { captions } = await crewRoom('speech-4');
+    const speaker = await join(crew.target, 'speech-4', 'muter');
+    rooms.push(speaker);
+    const finals = () =>
+      captions.filter((c) => c.sender === 'muter' && c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true');
+    let mic = new FakeMicrophone();
+    const pub = await mic.publish(speaker);
+    const { rooms: api } = apiClients(crew.target);
+    await api.mutePublishedTrack('speech-4', 'muter', pub.sid!, true);
+    await sleep(1000);
+    await api.mutePublishedTrack('speech-4', 'muter', pub.sid!, false);
+    await mic.say(synthesize(PHRASE_A));
+    await waitFor(() => finals().some((c) => wordOverlap(c.text, PHRASE_A) >= 0.5), 'a caption after unmute');
+    // Republish: a new track (new sid) gets its own recognizer and is transcribed.
+    await speaker.localParticipant!.unpublishTrack(pub.sid!);
+    await mic.stop();
+    mic = new FakeMicrophone();
+    const again = await mic.publish(speaker);
+    await mic.say(synthesize(PHRASE_C));
+    const c = await waitFor(
+      () =>
+        finals().find(
+          (x) =>
+            x.attributes['lk.transcribed_track_id'] === again.sid && wordOverlap(x.text, PHRASE_C) >= 0.5,
+        ),
+      'a caption from the republished track',
+    );
+    expect(c.attributes['lk.transcribed_track_id']).not.toBe(pub.sid);
+    await mic.stop();
+  });
+
+  it('survives a silent track and a track that never sends a frame, and keeps serving others', async () => {
+    const { captions } = await crewRoom('speech-5');
+    const pid = transcriberPid();
+    const before = countDescendants(pid, 'pocketsphinx');
+    const silent = await join(crew.target, 'speech-5', 'silent');
+    const mute = await join(crew.target, 'speech-5', 'no-frames');
+    const talker = await join(crew.target, 'speech-5', 'talker');
+    rooms.push(silent, mute, talker);
+    const silentMic = new FakeMicrophone();
+    await silentMic.publish(silent); // sends only silence
+    const dead = new FakeMicrophone();
+    await dead.publishWithoutFrames(mute); // a track that never sends a frame
+    const mic = new FakeMicrophone();
+    await mic.publish(talker);
+    await waitFor(
+      () => countDescendants(pid, 'pocketsphinx') === before + 3,
+      'a recognizer for each of the three',
+    );
+    await mic.say(synthesize(PHRASE_B, 'rms'));
+    await waitFor(
+      () =>
+        captions.find((c) => c.sender === 'talker' && c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true'),
+      "the talker's caption",
+    );
+    expect(captions.filter((c) => c.sender === 'silent' || c.sender === 'no-frames')).toEqual([]);
+    await Promise.all([silentMic.stop(), dead.stop(), mic.stop()]);
+  });
+
+  it('keeps the session transcript in order, serves it over RPC and keeps it after the room ends', async () => {
+    const { operator, captions } = await crewRoom('speech-6');
+    const speaker = await join(crew.target, 'speech-6', 'diarist', 'participant', 'Diarist');
+    rooms.push(speaker);
+    const mic = new FakeMicrophone();
+    await mic.publish(speaker);
+    await mic.say(synthesize(PHRASE_B, 'rms'));
+    await waitFor(
+      () => captions.filter((c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true').length >= 1,
+      'first final',
+    );
+    await mic.say(synthesize(PHRASE_C));
+    await waitFor(
+      () => captions.filter((c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true').length >= 2,
+      'second final',
+    );
+    const transcriber = [...operator.remoteParticipants.values()].find(
+      (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
+    )!;
+    const page = JSON.parse(
+      await operator.localParticipant!.performRpc({
+        destinationIdentity: transcriber.identity,
+        method: RPC.transcriptGet,
+        payload: JSON.stringify({ after: 0, limit: 50 }),
+      }),
+    ) as { segments: { seq: number; text: string; speaker: { name: string } }[] };
+    expect(page.segments.map((s) => s.seq)).toEqual([1, 2]);
+    expect(wordOverlap(page.segments[0]!.text, PHRASE_B)).toBeGreaterThanOrEqual(0.5);
+    expect(wordOverlap(page.segments[1]!.text, PHRASE_C)).toBeGreaterThanOrEqual(0.5);
+    expect(page.segments[0]!.speaker.name).toBe('Diarist');
+    // a participant who is not an operator may not read it
+    const denied = await speaker
+      .localParticipant!.performRpc({
+        destinationIdentity: transcriber.identity,
+        method: RPC.transcriptGet,
+        payload: '{}',
+      })
+      .then(
+        () => undefined,
+        (e: RpcError) => e,
+      );
+    expect(denied?.code).toBe(RPC_ERROR.permissionDenied);
+    const bad = await operator
+      .localParticipant!.performRpc({
+        destinationIdentity: transcriber.identity,
+        method: RPC.transcriptGet,
+        payload: '{"limit": 5000}',
+      })
+      .then(
+        () => undefined,
+        (e: RpcError) => e,
+      );
+    expect(bad?.code).toBe(RPC_ERROR.badRequest);
+    await mic.stop();
+    // After the room is gone, the transcript is still there for the CLI.
+    await apiClients(crew.target).rooms.deleteRoom('speech-6');
+    const out = await runProgram('cli', ['transcript', '--room', 'speech-6'], {
+      CREW_DATA_DIR: crew.env.CREW_DATA_DIR!,
+    });
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('Diarist: ');
   });
 
   it('ends the recognizer process of a speaker who leaves', async () => {

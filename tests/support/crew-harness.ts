@@ -29,7 +29,10 @@ export async function startCrew(
   opts: { roles?: CrewAgentName[]; env?: Record<string, string> } = {},
 ): Promise<Crew> {
   const artifacts = artifactsDir(name);
-  const server = await startLiveKitServer({ logFile: `${artifacts}/livekit-server.log` });
+  const server = await startLiveKitServer({
+    logFile: `${artifacts}/livekit-server.log`,
+    enableRemoteUnmute: true,
+  });
   const target = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
   const env = {
     LIVEKIT_URL: server.url,

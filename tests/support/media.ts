@@ -67,6 +67,13 @@ export class FakeMicrophone {
     return this.publication;
   }
 
+  /** Publishes the track but never sends a frame (a broken microphone). */
+  async publishWithoutFrames(room: Room): Promise<LocalTrackPublication> {
+    const opts = new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE });
+    this.publication = await room.localParticipant!.publishTrack(this.track, opts);
+    return this.publication;
+  }
+
   /** Plays the samples; resolves when the last one has been handed to the SFU. */
   say(samples: Int16Array): Promise<void> {
     return new Promise((done) => this.#queue.push({ samples, done }));

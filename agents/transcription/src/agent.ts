@@ -11,6 +11,7 @@ import {
   RPC,
   RPC_ERROR,
   readConfig,
+  transcriptPath,
 } from '@roomcrew/shared';
 import { isAgent, isOperator } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
@@ -20,7 +21,7 @@ import { POCKETSPHINX_LANGUAGES } from './pocketsphinx-stt.js';
 import { RoomTranscriber } from './room-transcriber.js';
 import { buildEngines } from './stt-engines.js';
 import { SttMetrics } from './stt-metrics.js';
-import { TranscriptStore, transcriptPath } from './transcript-store.js';
+import { TranscriptStore } from './transcript-store.js';
 
 const METRICS_LOG_INTERVAL_MS = 60_000;
 const pageRequest = z.object({

@@ -3,23 +3,13 @@
  * JSON-lines file that outlives the room (and the process), with only the latest segments kept in
  * memory so a long meeting costs no more memory than a short one.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CrewPayload } from '@roomcrew/shared';
+import { readTranscript, type Segment, type StoredSegment } from '@roomcrew/shared';
 
-export type Segment = CrewPayload<'transcript.segment'>;
-export interface StoredSegment extends Segment {
-  seq: number;
-  room: string;
-  /** When the segment was published (ms since epoch). */
-  ts: number;
-}
+export type { Segment, StoredSegment };
 
 const KEEP_IN_MEMORY = 200;
-
-export function transcriptPath(dataDir: string, room: string): string {
-  return join(dataDir, 'transcripts', `${encodeURIComponent(room)}.jsonl`);
-}
 
 export class TranscriptStore {
   readonly #recent: StoredSegment[] = [];
@@ -65,25 +55,4 @@ export class TranscriptStore {
   get memorySize(): number {
     return this.#recent.length;
   }
-}
-
-/** Reads a transcript file; a missing file is an empty transcript, a torn last line is skipped. */
-export async function readTranscript(path: string): Promise<StoredSegment[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const out: StoredSegment[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as StoredSegment);
-    } catch {
-      // a line torn by a crash mid-write; the rest of the file is intact
-    }
-  }
-  return out;
 }
