@@ -134,3 +134,72 @@ describe('transcriber on Deepgram with local fallback', () => {
     await mic.stop();
   });
 });
+
+describe('transcriber on OpenAI with local fallback, and room languages', () => {
+  let crew2: Crew;
+
+  beforeAll(async () => {
+    crew2 = await startCrew('transcription-openai', {
+      roles: [AGENT_NAMES.orchestrator, AGENT_NAMES.transcriber],
+      env: {
+        CREW_STT_PROVIDERS: 'openai,local',
+        OPENAI_API_KEY: 'test-key',
+        OPENAI_BASE_URL: openai.baseURL,
+        OPENAI_STT_MODEL: 'whisper-1',
+        CREW_STT_TIMEOUT_MS: '1500',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await crew2?.stop();
+  });
+
+  async function room2(name: string, language?: string) {
+    await dispatchCrew(crew2.target, name, language ? { language } : {});
+    const operator = await join(crew2.target, name, `op-${name}`, 'operator');
+    const speaker = await join(crew2.target, name, `speaker-${name}`);
+    rooms.push(operator, speaker);
+    const captions = collectTranscriptions(operator);
+    const events = collectCrewEvents(operator);
+    const mic = new FakeMicrophone();
+    await mic.publish(speaker);
+    return { captions, events, mic };
+  }
+
+  it('transcribes each utterance with one request carrying only the speech, in the room language', async () => {
+    const before = openai.requests();
+    const { captions, events, mic } = await room2('openai-1', 'fr');
+    await sleep(2000);
+    expect(openai.requests()).toBe(before); // silence: no request
+    await mic.say(synthesize('approved by the whole team'));
+    const final = await waitFor(
+      () => captions.find((c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true'),
+      'the final caption',
+    );
+    expect(final.text).toBe('approved by the whole team');
+    expect(openai.requests()).toBe(before + 1);
+    const req = openai.transcriptionRequests().at(-1);
+    expect(req?.language).toBe('fr');
+    const seg = await waitFor(() => events.find((e) => e.event.type === 'transcript.segment'), 'the segment');
+    if (seg.event.type !== 'transcript.segment') throw new Error('unreachable');
+    expect(seg.event.payload).toMatchObject({ engine: 'openai', language: 'fr' });
+    await mic.stop();
+  });
+
+  it('falls back to the local engine when the provider answers 500', async () => {
+    openai.failNext(5, 500);
+    const { captions, events, mic } = await room2('openai-2');
+    const phrase = 'one two three four five six seven eight nine ten';
+    await mic.say(synthesize(phrase, 'rms'));
+    const final = await waitFor(
+      () => captions.find((c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true'),
+      'the final caption from the local engine',
+    );
+    expect(wordOverlap(final.text, phrase)).toBeGreaterThanOrEqual(0.5);
+    const seg = await waitFor(() => events.find((e) => e.event.type === 'transcript.segment'), 'the segment');
+    if (seg.event.type !== 'transcript.segment') throw new Error('unreachable');
+    expect(seg.event.payload.engine).toBe('local');
+    await mic.stop();
+  });
+});
