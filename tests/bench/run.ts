@@ -1,31 +1,46 @@
 /**
  * Runs the benchmarks against a real server and real workers and prints one JSON document.
- *   node tests/dist/bench/run.js [--only dispatch|routing] [--iterations N] [--events N]
+ *   node tests/dist/bench/run.js [--only dispatch|routing|transcription] [--iterations N] [--events N]
+ *     [--utterances N] [--speakers 1,2,4,6] [--seconds S]
  */
 import { parseArgs } from 'node:util';
 import { startCrew } from '../support/crew-harness.js';
 import { benchDispatchJoin } from './dispatch-join.js';
 import { benchEventRouting } from './event-routing.js';
+import { benchTranscription } from './transcription-bench.js';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     iterations: { type: 'string', default: '15' },
     events: { type: 'string', default: '1000' },
+    utterances: { type: 'string', default: '10' },
+    speakers: { type: 'string', default: '1,2,4,6' },
+    seconds: { type: 'string', default: '30' },
   },
 });
 
-const crew = await startCrew('bench', { env: { LOG_LEVEL: 'info' } });
 const results: unknown[] = [];
+if (!values.only || values.only === 'transcription') {
+  results.push(
+    ...(await benchTranscription({
+      utterances: Number(values.utterances),
+      capacity: values.speakers.split(',').map(Number),
+      seconds: Number(values.seconds),
+    })),
+  );
+}
+const needCrew = !values.only || values.only === 'dispatch' || values.only === 'routing';
+const crew = needCrew ? await startCrew('bench', { env: { LOG_LEVEL: 'info' } }) : undefined;
 try {
-  if (!values.only || values.only === 'dispatch') {
+  if (crew && (!values.only || values.only === 'dispatch')) {
     results.push(await benchDispatchJoin(crew, Number(values.iterations)));
   }
-  if (!values.only || values.only === 'routing') {
+  if (crew && (!values.only || values.only === 'routing')) {
     results.push(await benchEventRouting(crew, Number(values.events)));
   }
 } finally {
-  await crew.stop();
+  await crew?.stop();
 }
 console.log(JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length }, results }, null, 2));
 process.exit(0);

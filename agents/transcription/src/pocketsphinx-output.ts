@@ -40,7 +40,9 @@ export class PocketsphinxOutputParser {
       const words = this.#words;
       this.#hypothesis = undefined;
       this.#words = [];
-      if (text === '' || words.length === 0) return undefined;
+      // An utterance with no words still ends: report it, so nobody waits for a final in vain.
+      if (words.length === 0)
+        return { text: '', startTime: this.#start ?? 0, endTime: Number(start), confidence: 0 };
       const confidence = words.reduce((s, w) => s + w.p, 0) / words.length;
       return {
         text,

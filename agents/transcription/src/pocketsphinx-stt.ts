@@ -107,7 +107,7 @@ export class PocketsphinxSTT extends stt.STT {
     const lines = createInterface({ input: proc.stdout });
     lines.on('line', (l) => {
       const u = parser.push(l);
-      if (u) utterances.push(u);
+      if (u?.text) utterances.push(u);
     });
     proc.stdin.end(toPcm(frame));
     const [code] = (await once(proc, 'exit')) as [number | null];
@@ -169,6 +169,10 @@ export class PocketsphinxStream extends stt.SpeechStream {
       const u = parser.push(line);
       if (!u || this.queue.closed) return;
       const data = speechData(u, this.engine.language);
+      if (!u.text) {
+        this.queue.put({ type: stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives: [data] }); // ended, no words
+        return;
+      }
       this.queue.put({ type: stt.SpeechEventType.START_OF_SPEECH });
       this.queue.put({ type: stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives: [data] });
       this.queue.put({ type: stt.SpeechEventType.END_OF_SPEECH, alternatives: [data] });

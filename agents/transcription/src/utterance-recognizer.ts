@@ -20,7 +20,7 @@ export interface UtteranceRecognizerOptions {
   engines: Engine[];
   log: Logger;
   metrics: SttMetrics;
-  /** Longest wait for a final after the utterance ends (cloud engines; the local one gets 3×). */
+  /** Longest wait for a cloud engine's final after the utterance ends; then the next takes over. */
   finalizeTimeoutMs: number;
   /** How long a failed engine is skipped. */
   cooldownMs?: number;
@@ -28,6 +28,9 @@ export interface UtteranceRecognizerOptions {
 }
 
 type Outcome = 'final' | 'failed' | 'timeout';
+
+/** pocketsphinx decodes the flush silence at ~4× real time and answers within ~0.5 s. */
+const LOCAL_FINALIZE_MS = 2500;
 
 export class UtteranceRecognizer {
   readonly #o: UtteranceRecognizerOptions;
@@ -90,7 +93,7 @@ export class UtteranceRecognizer {
       const outcome = engine.stt.capabilities.streaming
         ? await this.#finishStream(last)
         : await this.#batch();
-      if (outcome === 'final' || (outcome === 'timeout' && last)) {
+      if (outcome === 'final' || (outcome === 'timeout' && (last || !engine.paid))) {
         const text = this.#parts
           .map((p) => p.text)
           .join(' ')
@@ -211,7 +214,9 @@ export class UtteranceRecognizer {
       if (!last) this.#fail(new Error(`${this.#engine().name} has no open stream`));
       return 'failed';
     }
-    const wait = this.#next(this.#o.finalizeTimeoutMs * (last ? 3 : 1));
+    // A local engine cannot fail over to anything; it gets a fixed, generous bound, after which
+    // what it has produced is the result (an utterance of noise may produce nothing at all).
+    const wait = this.#next(this.#engine().paid ? this.#o.finalizeTimeoutMs : LOCAL_FINALIZE_MS);
     try {
       stream.flush();
     } catch {
