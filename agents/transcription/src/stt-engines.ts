@@ -1,13 +1,14 @@
 /**
  * The recognizers a transcriber may use, in fallback order, built from configuration: cloud
- * providers whose keys are set (through the official agents-js plugins), then the local engine,
- * which is always last so a room is never left without captions.
+ * providers whose keys are set (through the official agents-js plugins), the optional local
+ * Whisper engine, then pocketsphinx, which is always last so a room is never left without captions.
  */
 import type { stt } from '@livekit/agents';
 import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as openai from '@livekit/agents-plugin-openai';
 import type { TranscriberConfig } from './config.js';
 import { POCKETSPHINX_LANGUAGES, PocketsphinxSTT } from './pocketsphinx-stt.js';
+import { WhisperSTT } from './whisper-stt.js';
 
 export interface Engine {
   /** Provider name used in logs and metrics: deepgram, openai, local. */
@@ -61,6 +62,9 @@ export function buildEngines(cfg: TranscriberConfig, language: string): Engine[]
             useRealtime: false,
           }),
         };
+      case 'whisper':
+        // tiny.en: English only, like the pocketsphinx models.
+        return { name, paid: false, stt: new WhisperSTT(cfg.WHISPER_MODEL, 'en') };
       default:
         // The local models are English only: a room in another language still gets a (poor)
         // English fallback rather than silence; the agent logs the mismatch.

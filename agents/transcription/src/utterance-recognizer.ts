@@ -31,6 +31,10 @@ type Outcome = 'final' | 'failed' | 'timeout';
 
 /** pocketsphinx decodes the flush silence at ~4× real time and answers within ~0.5 s. */
 const LOCAL_FINALIZE_MS = 2500;
+/** …and when it already gave part of the utterance, what is left is short. */
+const LOCAL_TAIL_MS = 1000;
+/** The VAD's end-of-speech silence (550 ms) that reaches the engine, plus a margin. */
+const TRAILING_SILENCE_S = 0.9;
 
 export class UtteranceRecognizer {
   readonly #o: UtteranceRecognizerOptions;
@@ -39,6 +43,9 @@ export class UtteranceRecognizer {
   #stream: stt.SpeechStream | undefined;
   #frames: AudioFrame[] = [];
   #parts: { text: string; confidence: number }[] = [];
+  /** Seconds of audio sent into the current stream, and where its latest final ended in it. */
+  #streamSeconds = 0;
+  #lastFinalEnd = 0;
   #waiters: ((o: Outcome) => void)[] = [];
   #closed = false;
 
@@ -119,8 +126,10 @@ export class UtteranceRecognizer {
 
   #send(frame: AudioFrame): void {
     const engine = this.#engine();
-    this.#o.metrics.audio(engine.name, frame.samplesPerChannel / frame.sampleRate);
+    const seconds = frame.samplesPerChannel / frame.sampleRate;
+    this.#o.metrics.audio(engine.name, seconds);
     if (!this.#stream) return;
+    this.#streamSeconds += seconds;
     try {
       this.#stream.pushFrame(frame);
     } catch (e) {
@@ -133,6 +142,8 @@ export class UtteranceRecognizer {
     if (!engine.stt.capabilities.streaming || this.#stream) return;
     const stream = engine.stt.stream();
     this.#stream = stream;
+    this.#streamSeconds = 0;
+    this.#lastFinalEnd = 0;
     void this.#consume(stream, engine);
   }
 
@@ -152,6 +163,7 @@ export class UtteranceRecognizer {
           this.#o.onInterim?.(sofar, engine.name);
         } else if (ev.type === stt.SpeechEventType.FINAL_TRANSCRIPT && alt) {
           if (alt.text.trim()) this.#parts.push({ text: alt.text.trim(), confidence: alt.confidence ?? 0 });
+          this.#lastFinalEnd = Math.max(this.#lastFinalEnd, alt.endTime ?? 0);
           this.#wake('final');
         }
       }
@@ -214,9 +226,17 @@ export class UtteranceRecognizer {
       if (!last) this.#fail(new Error(`${this.#engine().name} has no open stream`));
       return 'failed';
     }
-    // A local engine cannot fail over to anything; it gets a fixed, generous bound, after which
-    // what it has produced is the result (an utterance of noise may produce nothing at all).
-    const wait = this.#next(this.#engine().paid ? this.#o.finalizeTimeoutMs : LOCAL_FINALIZE_MS);
+    const local = !this.#engine().paid;
+    // A local engine that segments on its own may already have finalized everything up to the
+    // trailing silence the VAD let through: then there is nothing left to wait for.
+    if (local && this.#parts.length > 0 && this.#lastFinalEnd >= this.#streamSeconds - TRAILING_SILENCE_S) {
+      return 'final';
+    }
+    // Otherwise a local engine (which cannot fail over) gets a fixed bound, after which what it
+    // produced is the result: an utterance of noise may produce nothing at all.
+    const wait = this.#next(
+      local ? (this.#parts.length ? LOCAL_TAIL_MS : LOCAL_FINALIZE_MS) : this.#o.finalizeTimeoutMs,
+    );
     try {
       stream.flush();
     } catch {
