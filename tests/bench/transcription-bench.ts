@@ -4,56 +4,36 @@
  * room, local engine and (fake) cloud provider; CPU, memory and latency as simultaneous speakers
  * grow, to find how many one worker carries on this machine within the 1.2 s budget.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { initializeLogger, type stt } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
-import { apiClients, dispatchCrew } from '@roomcrew/cli';
+import { apiClients } from '@roomcrew/cli';
 import { AGENT_NAMES, LK_ATTR_TRANSCRIPTION_FINAL } from '@roomcrew/shared';
 import { PocketsphinxSTT, WhisperSTT } from '@roomcrew/transcription';
 import { type Crew, startCrew } from '../support/crew-harness.js';
+import { enterCrewRoom } from '../support/crew-room.js';
 import { startFakeDeepgram } from '../support/fake-providers/fake-deepgram.js';
-import { FakeMicrophone, SAMPLE_RATE, synthesize } from '../support/media.js';
+import { FakeMicrophone, readAudio16k, SAMPLE_RATE, synthesize } from '../support/media.js';
 import { descendants } from '../support/process-tree.js';
-import { collectTranscriptions, join } from '../support/room-client.js';
+import { join } from '../support/room-client.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { summarize } from './stats.js';
 import { corpusWer } from './wer.js';
 
 const DATA = '/usr/share/pocketsphinx/test/data';
 
-function raw16k(path: string): Int16Array {
-  const args = path.endsWith('.raw')
-    ? ['-t', 'raw', '-r', '16000', '-b', '16', '-c', '1', '-e', 'signed', path]
-    : [path];
-  const out = execFileSync('sox', [
-    ...args,
-    '-r',
-    '16000',
-    '-c',
-    '1',
-    '-b',
-    '16',
-    '-e',
-    'signed',
-    '-t',
-    'raw',
-    '-',
-  ]);
-  return new Int16Array(out.buffer, out.byteOffset, out.byteLength / 2).slice();
-}
-
 function recordedCorpus(): { audio: Int16Array; ref: string; name: string }[] {
   const out: { audio: Int16Array; ref: string; name: string }[] = [];
   for (const line of readFileSync(`${DATA}/librivox/transcription`, 'utf8').split('\n').filter(Boolean)) {
     const id = /\(([^)]+)\)\s*$/.exec(line)?.[1];
-    if (id) out.push({ name: `librivox/${id}`, ref: line, audio: raw16k(`${DATA}/librivox/${id}.wav`) });
+    if (id)
+      out.push({ name: `librivox/${id}`, ref: line, audio: readAudio16k(`${DATA}/librivox/${id}.wav`) });
   }
   for (const line of readFileSync(`${DATA}/cards/cards.transcription`, 'utf8').split('\n').filter(Boolean)) {
     const id = /\((\d+)\)\s*$/.exec(line)?.[1];
-    if (id) out.push({ name: `cards/${id}`, ref: line, audio: raw16k(`${DATA}/cards/${id}.wav`) });
+    if (id) out.push({ name: `cards/${id}`, ref: line, audio: readAudio16k(`${DATA}/cards/${id}.wav`) });
   }
-  out.push({ name: 'goforward', ref: 'go forward ten meters', audio: raw16k(`${DATA}/goforward.raw`) });
+  out.push({ name: 'goforward', ref: 'go forward ten meters', audio: readAudio16k(`${DATA}/goforward.raw`) });
   return out;
 }
 
@@ -97,17 +77,8 @@ async function werBench(engine: stt.STT, label: string) {
 
 /** Speech end → final caption seen by another participant, over `n` utterances of one speaker. */
 async function latencyBench(crew: Crew, room: string, n: number) {
-  await dispatchCrew(crew.target, room);
-  const operator = await join(crew.target, room, 'bench-op', 'operator');
+  const { operator, captions } = await enterCrewRoom(crew, room, { operator: 'bench-op' });
   const speaker = await join(crew.target, room, 'bench-speaker');
-  const captions = collectTranscriptions(operator);
-  await waitFor(
-    () =>
-      [...operator.remoteParticipants.values()].some(
-        (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
-      ),
-    'transcriber',
-  );
   const mic = new FakeMicrophone();
   await mic.publish(speaker);
   await sleep(1500);
@@ -168,16 +139,7 @@ function cpuSeconds(a: ProcSample, b: ProcSample): number {
 /** `speakers` people talking at once (each utterance then a pause), for `seconds`. */
 async function capacityStep(crew: Crew, speakers: number, seconds: number) {
   const room = `bench-capacity-${speakers}`;
-  await dispatchCrew(crew.target, room);
-  const operator = await join(crew.target, room, 'cap-op', 'operator');
-  const captions = collectTranscriptions(operator);
-  await waitFor(
-    () =>
-      [...operator.remoteParticipants.values()].some(
-        (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
-      ),
-    'transcriber',
-  );
+  const { operator, captions } = await enterCrewRoom(crew, room, { operator: 'cap-op' });
   const worker = crew.workers.processes().find((p) => p.name === AGENT_NAMES.transcriber)!.child.pid!;
   const people = await Promise.all(
     Array.from({ length: speakers }, async (_, i) => {

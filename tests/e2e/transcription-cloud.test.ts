@@ -5,14 +5,14 @@
  * mid-utterance without the utterance being lost.
  */
 import type { Room } from '@livekit/rtc-node';
-import { dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES, LK_ATTR_SEGMENT_ID, LK_ATTR_TRANSCRIPTION_FINAL } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
+import { enterCrewRoom } from '../support/crew-room.js';
 import { type FakeDeepgram, startFakeDeepgram } from '../support/fake-providers/fake-deepgram.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-providers/fake-openai.js';
 import { FakeMicrophone, SAMPLE_RATE, synthesize, wordOverlap } from '../support/media.js';
-import { collectCrewEvents, collectTranscriptions, join } from '../support/room-client.js';
+import { join } from '../support/room-client.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const SCRIPT = ['the', 'quarterly', 'numbers', 'look', 'strong'];
@@ -21,20 +21,11 @@ let deepgram: FakeDeepgram;
 let openai: FakeOpenAI;
 const rooms: Room[] = [];
 
-async function speakerRoom(room: string, crewOpts: { language?: string } = {}) {
-  await dispatchCrew(crew.target, room, crewOpts);
-  const operator = await join(crew.target, room, `op-${room}`, 'operator');
-  const speaker = await join(crew.target, room, `speaker-${room}`, 'participant', 'Speaker');
+/** A crew room with an operator watching and a speaker with an open microphone. */
+async function speakerRoom(c: Crew, room: string, crewOpts: { language?: string } = {}) {
+  const { operator, captions, events } = await enterCrewRoom(c, room, crewOpts);
+  const speaker = await join(c.target, room, `speaker-${room}`, 'participant', 'Speaker');
   rooms.push(operator, speaker);
-  const captions = collectTranscriptions(operator);
-  const events = collectCrewEvents(operator);
-  await waitFor(
-    () =>
-      [...operator.remoteParticipants.values()].some(
-        (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
-      ),
-    'the transcriber',
-  );
   const mic = new FakeMicrophone();
   await mic.publish(speaker);
   return { operator, speaker, captions, events, mic };
@@ -63,7 +54,7 @@ afterAll(async () => {
 
 describe('transcriber on Deepgram with local fallback', () => {
   it('sends no audio to the cloud while nobody speaks, then interim and final captions under one segment id', async () => {
-    const { captions, mic } = await speakerRoom('cloud-1');
+    const { captions, mic } = await speakerRoom(crew, 'cloud-1');
     await sleep(3000); // an open microphone, silent
     expect(deepgram.audioBytes()).toBe(0);
     expect(deepgram.connections()).toBe(0);
@@ -91,7 +82,7 @@ describe('transcriber on Deepgram with local fallback', () => {
   });
 
   it('finishes an utterance on the local engine when the provider dies mid-utterance', async () => {
-    const { captions, events, mic } = await speakerRoom('cloud-2');
+    const { captions, events, mic } = await speakerRoom(crew, 'cloud-2');
     const phrase = 'good morning everyone welcome to the meeting';
     const speech = synthesize(phrase);
     const said = mic.say(speech);
@@ -155,21 +146,9 @@ describe('transcriber on OpenAI with local fallback, and room languages', () => 
     await crew2?.stop();
   });
 
-  async function room2(name: string, language?: string) {
-    await dispatchCrew(crew2.target, name, language ? { language } : {});
-    const operator = await join(crew2.target, name, `op-${name}`, 'operator');
-    const speaker = await join(crew2.target, name, `speaker-${name}`);
-    rooms.push(operator, speaker);
-    const captions = collectTranscriptions(operator);
-    const events = collectCrewEvents(operator);
-    const mic = new FakeMicrophone();
-    await mic.publish(speaker);
-    return { captions, events, mic };
-  }
-
   it('transcribes each utterance with one request carrying only the speech, in the room language', async () => {
     const before = openai.requests();
-    const { captions, events, mic } = await room2('openai-1', 'fr');
+    const { captions, events, mic } = await speakerRoom(crew2, 'openai-1', { language: 'fr' });
     await sleep(2000);
     expect(openai.requests()).toBe(before); // silence: no request
     await mic.say(synthesize('approved by the whole team'));
@@ -189,7 +168,7 @@ describe('transcriber on OpenAI with local fallback, and room languages', () => 
 
   it('falls back to the local engine when the provider answers 500', async () => {
     openai.failNext(5, 500);
-    const { captions, events, mic } = await room2('openai-2');
+    const { captions, events, mic } = await speakerRoom(crew2, 'openai-2');
     const phrase = 'one two three four five six seven eight nine ten';
     await mic.say(synthesize(phrase, 'rms'));
     const final = await waitFor(

@@ -2,12 +2,12 @@
  * The accurate local engine: Whisper tiny.en first, pocketsphinx behind it, fully offline.
  */
 import type { Room } from '@livekit/rtc-node';
-import { dispatchCrew } from '@roomcrew/cli';
-import { AGENT_NAMES, LK_ATTR_TRANSCRIPTION_FINAL } from '@roomcrew/shared';
+import { LK_ATTR_TRANSCRIPTION_FINAL } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
+import { enterCrewRoom } from '../support/crew-room.js';
 import { FakeMicrophone, synthesize, wordOverlap } from '../support/media.js';
-import { collectCrewEvents, collectTranscriptions, join } from '../support/room-client.js';
+import { join } from '../support/room-client.js';
 import { waitFor } from '../support/wait.js';
 
 let crew: Crew;
@@ -24,19 +24,9 @@ afterAll(async () => {
 
 describe('transcriber on the local Whisper engine', () => {
   it('transcribes open speech closely, attributed to the speaker', async () => {
-    await dispatchCrew(crew.target, 'whisper-1');
-    const operator = await join(crew.target, 'whisper-1', 'op', 'operator');
+    const { operator, captions, events } = await enterCrewRoom(crew, 'whisper-1', { operator: 'op' });
     const speaker = await join(crew.target, 'whisper-1', 'talker');
     rooms.push(operator, speaker);
-    const captions = collectTranscriptions(operator);
-    const events = collectCrewEvents(operator);
-    await waitFor(
-      () =>
-        [...operator.remoteParticipants.values()].some(
-          (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
-        ),
-      'the transcriber',
-    );
     const mic = new FakeMicrophone();
     await mic.publish(speaker);
     // pocketsphinx gets this one badly wrong ("the reports in marketing team tomorrow mining")

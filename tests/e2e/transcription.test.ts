@@ -4,7 +4,7 @@
  * speakers who leave.
  */
 import { type Room, RoomEvent, type RpcError, TrackKind } from '@livekit/rtc-node';
-import { apiClients, dispatchCrew } from '@roomcrew/cli';
+import { apiClients } from '@roomcrew/cli';
 import {
   AGENT_NAMES,
   LK_ATTR_SEGMENT_ID,
@@ -15,9 +15,10 @@ import {
 } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
+import { enterCrewRoom } from '../support/crew-room.js';
 import { FakeCamera, FakeMicrophone, synthesize, wordOverlap } from '../support/media.js';
 import { countDescendants } from '../support/process-tree.js';
-import { collectCrewEvents, collectTranscriptions, join } from '../support/room-client.js';
+import { join } from '../support/room-client.js';
 import { runProgram } from '../support/run.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -29,19 +30,9 @@ let crew: Crew;
 const rooms: Room[] = [];
 
 async function crewRoom(name: string) {
-  await dispatchCrew(crew.target, name);
-  const operator = await join(crew.target, name, 'op-1', 'operator');
-  rooms.push(operator);
-  const captions = collectTranscriptions(operator);
-  const events = collectCrewEvents(operator);
-  await waitFor(
-    () =>
-      [...operator.remoteParticipants.values()].some(
-        (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.transcriber,
-      ),
-    'the transcriber to join',
-  );
-  return { operator, captions, events };
+  const r = await enterCrewRoom(crew, name, { operator: 'op-1' });
+  rooms.push(r.operator);
+  return r;
 }
 
 function transcriberPid(): number {

@@ -24,27 +24,35 @@ import {
 export const SAMPLE_RATE = 16_000;
 const FRAME = SAMPLE_RATE / 100; // 10 ms
 
+/** Any audio file sox reads (or headerless 16 kHz s16 mono `.raw`) → 16 kHz mono s16 samples. */
+export function readAudio16k(path: string): Int16Array {
+  const input = path.endsWith('.raw')
+    ? ['-t', 'raw', '-r', '16000', '-b', '16', '-c', '1', '-e', 'signed', path]
+    : [path];
+  const raw = execFileSync('sox', [
+    ...input,
+    '-r',
+    String(SAMPLE_RATE),
+    '-c',
+    '1',
+    '-b',
+    '16',
+    '-e',
+    'signed',
+    '-t',
+    'raw',
+    '-',
+  ]);
+  return new Int16Array(raw.buffer, raw.byteOffset, Math.floor(raw.byteLength / 2)).slice();
+}
+
 /** Text → 16 kHz mono s16 samples, with flite (voices: slt, rms, awb, kal16). */
 export function synthesize(text: string, voice = 'slt'): Int16Array {
   const dir = mkdtempSync(join(tmpdir(), 'roomcrew-tts-'));
   try {
     const wav = join(dir, 'speech.wav');
     execFileSync('flite', ['-voice', voice, '-t', text, '-o', wav]);
-    const raw = execFileSync('sox', [
-      wav,
-      '-r',
-      String(SAMPLE_RATE),
-      '-c',
-      '1',
-      '-b',
-      '16',
-      '-e',
-      'signed',
-      '-t',
-      'raw',
-      '-',
-    ]);
-    return new Int16Array(raw.buffer, raw.byteOffset, Math.floor(raw.byteLength / 2)).slice();
+    return readAudio16k(wav);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,33 @@
+/**
+ * A room with the crew in it and an operator watching: what most end-to-end tests start from.
+ */
+import type { Room } from '@livekit/rtc-node';
+import { type DispatchCrewOptions, dispatchCrew } from '@roomcrew/cli';
+import { AGENT_NAMES, ATTR_AGENT_NAME } from '@roomcrew/shared';
+import type { Crew } from './crew-harness.js';
+import { collectCrewEvents, collectTranscriptions, join } from './room-client.js';
+import { waitFor } from './wait.js';
+
+/** Resolves once `room` has been told about an agent with this agentName. */
+export function waitForAgent(room: Room, agentName: string): Promise<true> {
+  return waitFor(
+    () =>
+      [...room.remoteParticipants.values()].some((p) => p.attributes[ATTR_AGENT_NAME] === agentName) ||
+      undefined,
+    `${agentName} to join`,
+  );
+}
+
+export async function enterCrewRoom(
+  crew: Crew,
+  room: string,
+  opts: DispatchCrewOptions & { operator?: string } = {},
+) {
+  const { operator: identity = `op-${room}`, ...dispatch } = opts;
+  await dispatchCrew(crew.target, room, dispatch);
+  const operator = await join(crew.target, room, identity, 'operator');
+  const captions = collectTranscriptions(operator);
+  const events = collectCrewEvents(operator);
+  await waitForAgent(operator, AGENT_NAMES.transcriber);
+  return { operator, captions, events };
+}
