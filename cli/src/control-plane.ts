@@ -34,6 +34,8 @@ const STALE_DISPATCH_MS = 15_000;
 export interface DispatchCrewOptions {
   agents?: CrewMember[];
   language?: string;
+  /** Participants whose cameras the vision agent always follows. */
+  watch?: string[];
   /** An unserved orchestrator dispatch older than this is replaced (default 15 s). */
   staleAfterMs?: number;
 }
@@ -58,6 +60,7 @@ export async function dispatchCrew(
     crewJobMetadataSchema.parse({
       ...(opts.agents ? { crew: opts.agents } : {}),
       ...(opts.language ? { language: opts.language } : {}),
+      ...(opts.watch?.length ? { watch: opts.watch } : {}),
     }),
   );
   const { rooms, dispatch } = apiClients(t);

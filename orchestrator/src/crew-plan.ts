@@ -23,6 +23,7 @@ export function crewPlan(jobMetadata: string | undefined, orchestratorIdentity: 
   const crew = meta.ok ? meta.value : crewJobMetadataSchema.parse({});
   const memberMetadata = JSON.stringify({
     ...(crew.language ? { language: crew.language } : {}),
+    ...(crew.watch ? { watch: crew.watch } : {}),
     orchestrator: orchestratorIdentity,
   });
   return { crew, memberMetadata, ...(meta.ok ? {} : { problem: meta.error }) };

@@ -5,12 +5,15 @@ import { err, ok, type Result } from './result.js';
 export const AGENT_NAMES = {
   orchestrator: 'crew-orchestrator',
   transcriber: 'crew-transcriber',
+  vision: 'crew-vision',
 } as const;
 export type CrewAgentName = (typeof AGENT_NAMES)[keyof typeof AGENT_NAMES];
 
 /** Agents the orchestrator can dispatch on a crew request (it is itself always present). */
-export const CREW_MEMBERS = [AGENT_NAMES.transcriber] as const;
+export const CREW_MEMBERS = [AGENT_NAMES.transcriber, AGENT_NAMES.vision] as const;
 export type CrewMember = (typeof CREW_MEMBERS)[number];
+/** The crew when a dispatch names none. Vision joins it once it analyses cameras too. */
+export const DEFAULT_CREW: CrewMember[] = [AGENT_NAMES.transcriber];
 
 /** Set on agent participants by agents-js from the worker's agentName. */
 export const ATTR_AGENT_NAME = 'lk.agent.name';
@@ -20,14 +23,17 @@ export const ROLE_OPERATOR = 'operator';
 
 /** Job metadata of a crew-orchestrator dispatch: which members to bring, and room settings. */
 export const crewJobMetadataSchema = z.object({
-  crew: z.array(z.enum(CREW_MEMBERS)).default([...CREW_MEMBERS]),
+  crew: z.array(z.enum(CREW_MEMBERS)).default([...DEFAULT_CREW]),
   language: z.string().min(2).max(16).optional(),
+  /** Participants whose cameras the vision agent always watches (within its track cap). */
+  watch: z.array(z.string().min(1)).max(32).optional(),
 });
 export type CrewJobMetadata = z.infer<typeof crewJobMetadataSchema>;
 
 /** Job metadata of a member dispatch (set by the orchestrator). */
 export const memberJobMetadataSchema = z.object({
   language: z.string().min(2).max(16).optional(),
+  watch: z.array(z.string().min(1)).max(32).optional(),
   orchestrator: z.string().optional(),
 });
 export type MemberJobMetadata = z.infer<typeof memberJobMetadataSchema>;

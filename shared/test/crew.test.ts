@@ -3,6 +3,7 @@ import {
   AGENT_NAMES,
   CREW_MEMBERS,
   crewJobMetadataSchema,
+  DEFAULT_CREW,
   memberJobMetadataSchema,
   parseJobMetadata,
   toMs,
@@ -35,19 +36,19 @@ describe('crew constants', () => {
 describe('parseJobMetadata with crewJobMetadataSchema', () => {
   it.each([undefined, '', '   ', '\n'])('treats %j as the default crew', (raw) => {
     const md = expectOk(parseJobMetadata(crewJobMetadataSchema, raw));
-    expect(md.crew).toEqual([...CREW_MEMBERS]);
+    expect(md.crew).toEqual([...DEFAULT_CREW]);
     expect(md.language).toBeUndefined();
   });
 
   it('treats {} as the default crew', () => {
-    expect(expectOk(parseJobMetadata(crewJobMetadataSchema, '{}')).crew).toEqual([...CREW_MEMBERS]);
+    expect(expectOk(parseJobMetadata(crewJobMetadataSchema, '{}')).crew).toEqual([...DEFAULT_CREW]);
   });
 
   it('does not share the default array between results', () => {
     const a = expectOk(parseJobMetadata(crewJobMetadataSchema, ''));
     a.crew.length = 0;
     const b = expectOk(parseJobMetadata(crewJobMetadataSchema, ''));
-    expect(b.crew).toEqual([...CREW_MEMBERS]);
+    expect(b.crew).toEqual([...DEFAULT_CREW]);
   });
 
   it('keeps an explicit crew and language', () => {

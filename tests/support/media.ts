@@ -156,3 +156,59 @@ export function wordOverlap(heard: string, expected: string): number {
   const want = expected.toLowerCase().split(/\W+/).filter(Boolean);
   return want.filter((w) => got.has(w)).length / want.length;
 }
+
+/**
+ * A slide: black text lines on white, drawn by ImageMagick, as an I420 frame (luma from the
+ * drawing, neutral chroma). Debian's convert is used explicitly (PATH may hold a stand-in).
+ */
+export function renderSlide(lines: string[], width = 960, height = 540): Uint8Array {
+  const args = [
+    '-size',
+    `${width}x${height}`,
+    'xc:white',
+    '-font',
+    'DejaVu-Sans',
+    '-pointsize',
+    '44',
+    '-fill',
+    'black',
+  ];
+  lines.forEach((l, i) => args.push('-annotate', `+40+${90 + i * 70}`, l));
+  const luma = execFileSync('/usr/bin/convert', [...args, '-depth', '8', 'gray:-']);
+  const frame = new Uint8Array(width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1)).fill(128);
+  frame.set(luma.subarray(0, width * height));
+  return frame;
+}
+
+/** A screen share (or camera) showing a still picture that the test can change. */
+export class FakeScreen {
+  readonly source: VideoSource;
+  readonly track: LocalVideoTrack;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    public picture: Uint8Array,
+    readonly width = 960,
+    readonly height = 540,
+  ) {
+    this.source = new VideoSource(width, height);
+    this.track = LocalVideoTrack.createVideoTrack('screen', this.source);
+  }
+
+  async publish(
+    room: Room,
+    source = TrackSource.SOURCE_SCREENSHARE,
+    fps = 5,
+  ): Promise<LocalTrackPublication> {
+    const pub = await room.localParticipant!.publishTrack(this.track, new TrackPublishOptions({ source }));
+    this.#timer = setInterval(() => {
+      this.source.captureFrame(new VideoFrame(this.picture, this.width, this.height, VideoBufferType.I420));
+    }, 1000 / fps);
+    return pub;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.source.close();
+  }
+}

@@ -1,0 +1,32 @@
+/** crew-vision: the video that matters, sampled rarely and cheaply, turned into observations. */
+import { defineAgent, type JobContext } from '@livekit/agents';
+import { AGENT_NAMES, memberJobMetadataSchema, parseJobMetadata } from '@roomcrew/shared';
+import { startCrewJob } from '@roomcrew/shared/worker';
+import { visionConfig } from './config.js';
+import { resolveTesseract } from './ocr.js';
+import { RoomVision } from './room-vision.js';
+
+export default defineAgent({
+  entry: async (ctx: JobContext) => {
+    const cfg = visionConfig();
+    const job = await startCrewJob(ctx, AGENT_NAMES.vision);
+    if (!job) return; // a copy of this agent is already in the room
+    const { log, channel } = job;
+    const meta = parseJobMetadata(memberJobMetadataSchema, ctx.job.metadata);
+    if (!meta.ok) log.error({ metadata: ctx.job.metadata }, `${meta.error}; using defaults`);
+    const vision = new RoomVision({
+      room: ctx.room,
+      channel,
+      log,
+      cfg,
+      tesseract: resolveTesseract(cfg.TESSERACT_BIN),
+      watch: (meta.ok && meta.value.watch) || [],
+    });
+    ctx.addShutdownCallback(async () => {
+      vision.close();
+      log.info({ observations: vision.observations }, 'vision stopping');
+    });
+    await channel.reachOrchestrator(10_000);
+    vision.start();
+  },
+});

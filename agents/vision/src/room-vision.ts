@@ -1,0 +1,231 @@
+/**
+ * The vision agent's view of a room: it follows the video tracks the subscription policy picks
+ * (and is unsubscribed from every other, so the SFU sends it nothing), never audio, and turns
+ * changes on screen shares into `vision.observation` events with the text on screen.
+ */
+import {
+  type Participant,
+  type RemoteParticipant,
+  type RemoteTrack,
+  type RemoteTrackPublication,
+  type RemoteVideoTrack,
+  type Room,
+  RoomEvent,
+  TrackKind,
+  TrackSource,
+  type VideoFrame,
+} from '@livekit/rtc-node';
+import { AGENT_NAMES, type Logger } from '@roomcrew/shared';
+import { type CrewChannel, isAgent } from '@roomcrew/shared/room';
+import type { VisionConfig } from './config.js';
+import { ocr } from './ocr.js';
+import { type CandidateTrack, chooseTracks, type VideoSource } from './subscription-policy.js';
+import { AnalysisLimit, TrackSampler } from './track-sampler.js';
+
+/** Observations stay well under the 14 KiB event limit. */
+const MAX_OCR_CHARS = 8000;
+
+function sourceOf(pub: RemoteTrackPublication): VideoSource | undefined {
+  if (pub.kind !== TrackKind.KIND_VIDEO) return undefined;
+  if (pub.source === TrackSource.SOURCE_SCREENSHARE) return 'screen';
+  if (pub.source === TrackSource.SOURCE_CAMERA) return 'camera';
+  return undefined;
+}
+
+export interface RoomVisionOptions {
+  room: Room;
+  channel: CrewChannel;
+  log: Logger;
+  cfg: VisionConfig;
+  tesseract: string;
+  /** Participants named in the job metadata. */
+  watch: string[];
+}
+
+export class RoomVision {
+  readonly #o: RoomVisionOptions;
+  readonly #samplers = new Map<string, TrackSampler>();
+  readonly #lastText = new Map<string, string>();
+  readonly #limit: AnalysisLimit;
+  readonly #handlers: [RoomEvent, (...a: never[]) => void][] = [];
+  #speakers: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  observations = 0;
+
+  constructor(o: RoomVisionOptions) {
+    this.#o = o;
+    this.#limit = new AnalysisLimit(o.cfg.CREW_VISION_MAX_ANALYSES);
+  }
+
+  start(): void {
+    const again = () => this.#reevaluate();
+    this.#on(RoomEvent.TrackPublished, again);
+    this.#on(RoomEvent.TrackUnpublished, (pub: RemoteTrackPublication) => {
+      this.#stop(pub.sid ?? '');
+      again();
+    });
+    this.#on(RoomEvent.ParticipantConnected, again);
+    this.#on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
+      for (const sid of p.trackPublications.keys()) this.#stop(sid);
+      again();
+    });
+    this.#on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
+      this.#speakers = speakers.map((s) => s.identity);
+      for (const s of this.#samplers.values())
+        s.setOptions({ fps: this.#fps(s.info.source, s.info.participant) });
+      again();
+    });
+    this.#on(
+      RoomEvent.TrackSubscribed,
+      (track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant) =>
+        this.#subscribed(track, pub, p),
+    );
+    this.#on(RoomEvent.TrackUnsubscribed, (_t: RemoteTrack, pub: RemoteTrackPublication) =>
+      this.#stop(pub.sid ?? ''),
+    );
+    this.#reevaluate();
+  }
+
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const [event, handler] of this.#handlers) this.#o.room.off(event, handler as never);
+    for (const sid of [...this.#samplers.keys()]) this.#stop(sid);
+  }
+
+  /** Track sids this agent is subscribed to, as the room reports them. */
+  subscriptions(): string[] {
+    const out: string[] = [];
+    for (const p of this.#o.room.remoteParticipants.values()) {
+      for (const pub of p.trackPublications.values()) if (pub.subscribed && pub.sid) out.push(pub.sid);
+    }
+    return out;
+  }
+
+  #on<A extends unknown[]>(event: RoomEvent, handler: (...args: A) => void): void {
+    this.#o.room.on(event, handler as never);
+    this.#handlers.push([event, handler as never]);
+  }
+
+  #fps(source: VideoSource, participant: string): number {
+    const c = this.#o.cfg;
+    if (source === 'screen') return c.CREW_VISION_SCREEN_FPS;
+    return this.#speakers.includes(participant) ? c.CREW_VISION_CAMERA_FPS : c.CREW_VISION_IDLE_FPS;
+  }
+
+  /** Debounced: a burst of room events leads to one re-evaluation. */
+  #reevaluate(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#apply(), 100);
+  }
+
+  #apply(): void {
+    const candidates: CandidateTrack[] = [];
+    const pubs = new Map<string, RemoteTrackPublication>();
+    for (const p of this.#o.room.remoteParticipants.values()) {
+      for (const pub of p.trackPublications.values()) {
+        if (!pub.sid) continue;
+        pubs.set(pub.sid, pub);
+        const source = sourceOf(pub);
+        if (source && !isAgent(p)) candidates.push({ sid: pub.sid, participant: p.identity, source });
+      }
+    }
+    const chosen = new Set(
+      chooseTracks({
+        tracks: candidates,
+        named: this.#o.watch,
+        activeSpeakers: this.#speakers,
+        maxTracks: this.#o.cfg.CREW_VISION_MAX_TRACKS,
+      }),
+    );
+    for (const [sid, pub] of pubs) {
+      const want = chosen.has(sid);
+      if (want && !pub.subscribed) pub.setSubscribed(true);
+      else if (!want && pub.subscribed) {
+        pub.setSubscribed(false); // including any audio: the SFU stops sending it
+        this.#stop(sid);
+      }
+    }
+    this.#report();
+  }
+
+  #subscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
+    const source = sourceOf(pub);
+    const sid = pub.sid ?? '';
+    if (!source || isAgent(p)) {
+      pub.setSubscribed(false);
+      return;
+    }
+    if (this.#samplers.has(sid)) return;
+    if (source === 'camera') {
+      // Camera analysis (faces, gaze, objects) is not built yet: followed cameras are kept
+      // subscribed by policy, but only screen shares are analysed for now.
+      this.#o.log.debug({ trackSid: sid }, 'camera followed; no camera analysis available yet');
+      this.#report();
+      return;
+    }
+    const sampler = new TrackSampler(
+      { sid, participant: p.identity, source },
+      track as RemoteVideoTrack,
+      {
+        fps: this.#fps(source, p.identity),
+        threshold: this.#o.cfg.CREW_VISION_SCREEN_THRESHOLD,
+        maxAgeMs: this.#o.cfg.CREW_VISION_MAX_AGE_MS,
+      },
+      this.#limit,
+      (frame, score, at) => this.#analyseScreen(sid, p, frame, score, at),
+      this.#o.log,
+    );
+    this.#samplers.set(sid, sampler);
+    sampler.start();
+    this.#o.log.info({ trackSid: sid, participant: p.identity, source }, 'following video track');
+    this.#report();
+  }
+
+  #stop(sid: string): void {
+    const s = this.#samplers.get(sid);
+    if (!s) return;
+    this.#samplers.delete(sid);
+    this.#lastText.delete(sid);
+    s.close();
+    this.#o.log.info(
+      { trackSid: sid, frames: s.frames, analyses: s.analyses },
+      'stopped following video track',
+    );
+  }
+
+  async #analyseScreen(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
+    const result = await ocr(this.#o.tesseract, frame);
+    if (this.#lastText.get(sid) === result.hash) return; // unchanged text is not resent
+    this.#lastText.set(sid, result.hash);
+    const text = result.text.slice(0, MAX_OCR_CHARS);
+    const first = text.split('\n')[0] ?? '';
+    this.observations++;
+    const sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
+      trackId: sid,
+      participant: p.identity,
+      source: 'screen',
+      frameTs: at,
+      changeScore: Math.min(1, Math.max(0, score)),
+      summary: text
+        ? `${p.name || p.identity}'s screen shows: ${first.slice(0, 160)}`
+        : `${p.name || p.identity}'s screen shows no text`,
+      fields: {
+        width: frame.width,
+        height: frame.height,
+        ocr: { text, hash: result.hash, truncated: result.text.length > MAX_OCR_CHARS },
+      },
+    });
+    if (!sent) this.#o.log.warn({ trackSid: sid }, 'no orchestrator in the room; observation not routed');
+  }
+
+  #report(): void {
+    void this.#o.channel
+      .sendToOrchestrator('crew.state', {
+        agent: AGENT_NAMES.vision,
+        state: this.#samplers.size > 0 ? 'busy' : 'ready',
+        subscriptions: this.subscriptions(),
+        detail: { following: [...this.#samplers.keys()], observations: this.observations },
+      })
+      .catch((e) => this.#o.log.warn({ err: e }, 'could not report state'));
+  }
+}

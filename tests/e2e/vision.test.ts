@@ -1,0 +1,106 @@
+/**
+ * The vision agent in a real room: it follows what the policy picks (screen shares, named
+ * cameras, up to its cap), never audio, and turns a changed slide into one observation carrying
+ * the slide's text, while a static screen costs nothing after its first analysis.
+ */
+import { type Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
+import { dispatchCrew } from '@roomcrew/cli';
+import { AGENT_NAMES, type CrewEvent } from '@roomcrew/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Crew, startCrew } from '../support/crew-harness.js';
+import { waitForAgent } from '../support/crew-room.js';
+import { FakeCamera, FakeMicrophone, FakeScreen, renderSlide, wordOverlap } from '../support/media.js';
+import { collectCrewEvents, join } from '../support/room-client.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+const SLIDE_A = ['Quarterly revenue review', 'Revenue grew twelve percent'];
+const SLIDE_B = ['Hiring plan for spring', 'Three engineers and one designer'];
+
+let crew: Crew;
+const rooms: Room[] = [];
+
+beforeAll(async () => {
+  crew = await startCrew('vision', {
+    roles: [AGENT_NAMES.orchestrator, AGENT_NAMES.vision],
+    // No periodic re-analysis within the test: only the change detector can trigger one.
+    env: { CREW_VISION_MAX_TRACKS: '2', CREW_VISION_SCREEN_FPS: '4', CREW_VISION_MAX_AGE_MS: '3600000' },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(rooms.map((r) => r.disconnect().catch(() => undefined)));
+  await crew?.stop();
+});
+
+describe('vision agent', () => {
+  it('follows the screen share and the named camera only, never audio; OCRs slides once per change', async () => {
+    await dispatchCrew(crew.target, 'vision-1', { agents: [AGENT_NAMES.vision], watch: ['presenter'] });
+    const operator = await join(crew.target, 'vision-1', 'op', 'operator');
+    rooms.push(operator);
+    const events = collectCrewEvents(operator);
+    await waitForAgent(operator, AGENT_NAMES.vision);
+
+    const presenter = await join(crew.target, 'vision-1', 'presenter', 'participant', 'Presenter');
+    const other = await join(crew.target, 'vision-1', 'other');
+    rooms.push(presenter, other);
+    const subscribedAt = (r: Room) => {
+      const got: string[] = [];
+      r.on(RoomEvent.LocalTrackSubscribed, (t) =>
+        got.push(`${t.kind === TrackKind.KIND_AUDIO ? 'audio' : 'video'}:${t.sid}`),
+      );
+      return got;
+    };
+    const presenterSubs = subscribedAt(presenter);
+    const otherSubs = subscribedAt(other);
+    const screen = new FakeScreen(renderSlide(SLIDE_A));
+    const screenPub = await screen.publish(presenter);
+    const cam = new FakeCamera();
+    const camPub = await cam.publish(presenter);
+    const mic = new FakeMicrophone();
+    await mic.publish(presenter);
+    const otherCam = new FakeCamera();
+    const otherCamPub = await otherCam.publish(other);
+
+    const observations = () =>
+      events
+        .map((e) => e.event)
+        .filter((e): e is CrewEvent<'vision.observation'> => e.type === 'vision.observation');
+    const first = await waitFor(() => observations()[0], 'an observation of the first slide');
+    expect(first.payload).toMatchObject({
+      trackId: screenPub.sid,
+      participant: 'presenter',
+      source: 'screen',
+    });
+    const ocrA = (first.payload.fields.ocr as { text: string }).text;
+    expect(wordOverlap(ocrA, SLIDE_A.join(' '))).toBeGreaterThanOrEqual(0.8);
+
+    // The cap is 2: the screen and the named presenter's camera; the other camera is not followed.
+    const state = await waitFor(() => {
+      const s = events
+        .filter((e) => e.event.type === 'crew.state' && e.event.payload.agent === AGENT_NAMES.vision)
+        .at(-1);
+      return s?.event.type === 'crew.state' && (s.event.payload.subscriptions?.length ?? 0) >= 2
+        ? s.event.payload
+        : undefined;
+    }, 'the vision agent to report its subscriptions');
+    expect(new Set(state.subscriptions)).toEqual(new Set([screenPub.sid, camPub.sid]));
+    expect(otherSubs).toEqual([]); // the SFU never sent the other camera to anyone
+    expect(presenterSubs.filter((s) => s.startsWith('audio:'))).toEqual([]);
+    expect(otherCamPub.sid).toBeTruthy();
+
+    // A static screen: no new analysis produces a new observation.
+    await sleep(3000);
+    expect(observations()).toHaveLength(1);
+
+    // The slide changes: one new observation with the new text.
+    screen.picture = renderSlide(SLIDE_B);
+    const second = await waitFor(() => observations()[1], 'an observation of the changed slide');
+    const ocrB = (second.payload.fields.ocr as { text: string }).text;
+    expect(wordOverlap(ocrB, SLIDE_B.join(' '))).toBeGreaterThanOrEqual(0.8);
+    expect(second.payload.changeScore).toBeGreaterThan(0);
+    await sleep(2000);
+    expect(observations()).toHaveLength(2);
+
+    await Promise.all([screen.stop(), cam.stop(), mic.stop(), otherCam.stop()]);
+  });
+});
