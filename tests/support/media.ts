@@ -173,7 +173,7 @@ export function renderSlide(lines: string[], width = 960, height = 540): Uint8Ar
     '-fill',
     'black',
   ];
-  lines.forEach((l, i) => args.push('-annotate', `+40+${90 + i * 70}`, l));
+  for (const [i, l] of lines.entries()) args.push('-annotate', `+40+${90 + i * 70}`, l);
   const luma = execFileSync('/usr/bin/convert', [...args, '-depth', '8', 'gray:-']);
   const frame = new Uint8Array(width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1)).fill(128);
   frame.set(luma.subarray(0, width * height));
