@@ -26,7 +26,7 @@ usage:
   roomcrew up [--room R] [--identity I]      start a local LiveKit server (livekit.yaml) and the
                                              crew's workers, dispatch the crew, print how to join
   roomcrew workers                           start the crew's workers against LIVEKIT_URL
-  roomcrew dispatch --room R [--agents a,b] [--language L]
+  roomcrew dispatch --room R [--agents a,b] [--language L] [--watch p,q]
                                              dispatch the crew into room R (idempotent)
   roomcrew token --room R --identity I [--name N] [--operator] [--ttl 15m]
   roomcrew status --room R                   participants, agents, tracks and dispatches (JSON)
@@ -141,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       agents: { type: 'string' },
       language: { type: 'string' },
+      watch: { type: 'string' },
       operator: { type: 'boolean', default: false },
       ttl: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -158,6 +159,14 @@ async function main(argv: string[]): Promise<void> {
       const r = await dispatchCrew(target(), room, {
         agents: parseAgents(values.agents),
         ...(values.language ? { language: values.language } : {}),
+        ...(values.watch
+          ? {
+              watch: values.watch
+                .split(',')
+                .map((w) => w.trim())
+                .filter(Boolean),
+            }
+          : {}),
       });
       process.stdout.write(`${JSON.stringify(r)}\n`);
       return;

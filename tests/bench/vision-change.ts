@@ -6,7 +6,7 @@
  *   node tests/dist/bench/vision-change.js
  */
 import { fileURLToPath } from 'node:url';
-import { VideoBufferType, VideoFrame } from '@livekit/rtc-node';
+import { dispose, VideoBufferType, VideoFrame } from '@livekit/rtc-node';
 import { ChangeDetector, type LumaSource } from '@roomcrew/vision';
 import { summarize } from './stats.js';
 
@@ -126,4 +126,7 @@ export async function benchChangeDetector(iterations = 300) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(JSON.stringify(await benchChangeDetector(), null, 2));
+  // The FFI runtime started by convert() keeps the event loop alive: shut it down, then leave.
+  await dispose();
+  process.exit(0);
 }
