@@ -1,5 +1,6 @@
 export * from './binaries.js';
 export * from './config.js';
+export * from './control.js';
 export * from './crew.js';
 export * from './events.js';
 export * from './livekit-conventions.js';

@@ -8,6 +8,8 @@ export const RPC = {
   controlStats: 'crew.control.stats',
   /** A page of the room's session transcript, from the transcriber. */
   transcriptGet: 'crew.transcript.get',
+  /** Lower or raise the vision agent's sampling (load shedding), from operators or the crew. */
+  controlVision: 'crew.control.vision',
 } as const;
 export type RpcMethod = (typeof RPC)[keyof typeof RPC];
 

@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks against a real server and real workers and prints one JSON document.
- *   node tests/dist/bench/run.js [--only dispatch|routing|transcription] [--iterations N] [--events N]
+ *   node tests/dist/bench/run.js [--only dispatch|routing|transcription|vision] [--iterations N] [--events N]
  *     [--utterances N] [--speakers 1,2,4,6] [--seconds S]
  */
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { startCrew } from '../support/crew-harness.js';
 import { benchDispatchJoin } from './dispatch-join.js';
 import { benchEventRouting } from './event-routing.js';
 import { benchTranscription } from './transcription-bench.js';
+import { benchChangeDetector } from './vision-change.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +22,7 @@ const { values } = parseArgs({
 });
 
 const results: unknown[] = [];
+if (!values.only || values.only === 'vision') results.push(await benchChangeDetector());
 if (!values.only || values.only === 'transcription') {
   results.push(
     ...(await benchTranscription({

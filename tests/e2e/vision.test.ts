@@ -3,9 +3,9 @@
  * cameras, up to its cap), never audio, and turns a changed slide into one observation carrying
  * the slide's text, while a static screen costs nothing after its first analysis.
  */
-import { type Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
+import { type Room, RoomEvent, type RpcError, TrackKind } from '@livekit/rtc-node';
 import { dispatchCrew } from '@roomcrew/cli';
-import { AGENT_NAMES, type CrewEvent } from '@roomcrew/shared';
+import { AGENT_NAMES, type CrewEvent, RPC, RPC_ERROR } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { waitForAgent } from '../support/crew-room.js';
@@ -102,5 +102,84 @@ describe('vision agent', () => {
     expect(observations()).toHaveLength(2);
 
     await Promise.all([screen.stop(), cam.stop(), mic.stop(), otherCam.stop()]);
+  });
+
+  it('lowers and raises sampling over crew.control.vision, for operators only, and refuses bad controls', async () => {
+    await dispatchCrew(crew.target, 'vision-2', { agents: [AGENT_NAMES.vision] });
+    const operator = await join(crew.target, 'vision-2', 'op', 'operator');
+    const presenter = await join(crew.target, 'vision-2', 'presenter');
+    rooms.push(operator, presenter);
+    const events = collectCrewEvents(operator);
+    await waitForAgent(operator, AGENT_NAMES.vision);
+    const vision = [...operator.remoteParticipants.values()].find(
+      (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.vision,
+    )!;
+    const control = (r: Room, payload: string) =>
+      r.localParticipant!.performRpc({
+        destinationIdentity: vision.identity,
+        method: RPC.controlVision,
+        payload,
+      });
+    const observations = () => events.filter((e) => e.event.type === 'vision.observation');
+
+    // odd-sized frames are fine
+    const screen = new FakeScreen(renderSlide(SLIDE_A, 641, 361), 641, 361);
+    await screen.publish(presenter);
+    await waitFor(() => observations()[0], 'the first observation');
+
+    const paused = JSON.parse(await control(operator, JSON.stringify({ screenFps: 0 })));
+    expect(paused.screenFps).toBe(0);
+    screen.picture = renderSlide(SLIDE_B, 641, 361);
+    await sleep(3000);
+    expect(observations()).toHaveLength(1); // nothing sampled while paused
+
+    const resumed = JSON.parse(await control(operator, JSON.stringify({ screenFps: 4 })));
+    expect(resumed.screenFps).toBe(4);
+    const second = await waitFor(() => observations()[1], 'the observation after resuming');
+    if (second.event.type !== 'vision.observation') throw new Error('unreachable');
+    expect(
+      wordOverlap((second.event.payload.fields.ocr as { text: string }).text, SLIDE_B.join(' ')),
+    ).toBeGreaterThanOrEqual(0.8);
+
+    const refused = (p: Promise<string>) =>
+      p.then(
+        () => undefined,
+        (e: RpcError) => e.code,
+      );
+    expect(await refused(control(presenter, '{"screenFps": 0}'))).toBe(RPC_ERROR.permissionDenied);
+    expect(await refused(control(operator, '{"screenFps": "fast"}'))).toBe(RPC_ERROR.badRequest);
+    expect(await refused(control(operator, '{"everything": true}'))).toBe(RPC_ERROR.badRequest);
+    expect(await refused(control(operator, 'not json'))).toBe(RPC_ERROR.badRequest);
+    await screen.stop();
+  });
+
+  it('survives a track that stops and a blank screen, and analyses the next screen share', async () => {
+    await dispatchCrew(crew.target, 'vision-3', { agents: [AGENT_NAMES.vision] });
+    const operator = await join(crew.target, 'vision-3', 'op', 'operator');
+    const presenter = await join(crew.target, 'vision-3', 'presenter');
+    rooms.push(operator, presenter);
+    const events = collectCrewEvents(operator);
+    await waitForAgent(operator, AGENT_NAMES.vision);
+    const observations = () => events.filter((e) => e.event.type === 'vision.observation');
+
+    // A blank screen: analysed, no text, one observation saying so.
+    const blank = new FakeScreen(new Uint8Array(960 * 540 * 1.5).fill(235));
+    const blankPub = await blank.publish(presenter);
+    const first = await waitFor(() => observations()[0], 'an observation of the blank screen');
+    if (first.event.type !== 'vision.observation') throw new Error('unreachable');
+    expect(first.event.payload.summary).toContain('no text');
+    // The track stops abruptly.
+    await blank.stop();
+    await presenter.localParticipant!.unpublishTrack(blankPub.sid!);
+    // A new share is followed and read.
+    const slide = new FakeScreen(renderSlide(SLIDE_A));
+    await slide.publish(presenter);
+    const next = await waitFor(() => observations()[1], 'an observation of the new share');
+    if (next.event.type !== 'vision.observation') throw new Error('unreachable');
+    expect(next.event.payload.trackId).not.toBe(blankPub.sid);
+    expect(
+      wordOverlap((next.event.payload.fields.ocr as { text: string }).text, SLIDE_A.join(' ')),
+    ).toBeGreaterThanOrEqual(0.8);
+    await slide.stop();
   });
 });

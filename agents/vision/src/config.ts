@@ -32,6 +32,10 @@ export const VISION_ENV = {
     schema: z.coerce.number().int().min(1).max(16).default(2),
     expect: 'analyses in flight at once per worker (default 2)',
   },
+  CREW_VISION_ANALYSIS_BUDGET_MS: {
+    schema: z.coerce.number().int().min(50).default(2000),
+    expect: 'analysis time above which the agent sheds load on its own (ms, default 2000)',
+  },
   TESSERACT_BIN: {
     schema: z.string().min(1).default('tesseract'),
     expect: 'the tesseract executable, a name on PATH or a path',

@@ -15,12 +15,15 @@ import {
   TrackSource,
   type VideoFrame,
 } from '@livekit/rtc-node';
-import { AGENT_NAMES, type Logger } from '@roomcrew/shared';
+import { AGENT_NAMES, type Logger, type VisionControl } from '@roomcrew/shared';
 import { type CrewChannel, isAgent } from '@roomcrew/shared/room';
 import type { VisionConfig } from './config.js';
 import { ocr } from './ocr.js';
 import { type CandidateTrack, chooseTracks, type VideoSource } from './subscription-policy.js';
 import { AnalysisLimit, TrackSampler } from './track-sampler.js';
+
+const SHED_SCREEN_ONLY = 3;
+const SCREEN_WARMUP_MS = 1500;
 
 /** Observations stay well under the 14 KiB event limit. */
 const MAX_OCR_CHARS = 8000;
@@ -50,11 +53,71 @@ export class RoomVision {
   readonly #handlers: [RoomEvent, (...a: never[]) => void][] = [];
   #speakers: string[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** Rates set by configuration and operators; shedding divides them. */
+  #rates: Required<VisionControl>;
+  /** 0: full rates; each level halves them; SHED_SCREEN_ONLY and up: screen shares only. */
+  #shedLevel = 0;
+  #latencyMs = 0;
+  #calm = 0;
   observations = 0;
 
   constructor(o: RoomVisionOptions) {
     this.#o = o;
     this.#limit = new AnalysisLimit(o.cfg.CREW_VISION_MAX_ANALYSES);
+    this.#rates = {
+      screenFps: o.cfg.CREW_VISION_SCREEN_FPS,
+      cameraFps: o.cfg.CREW_VISION_CAMERA_FPS,
+      idleFps: o.cfg.CREW_VISION_IDLE_FPS,
+      screenOnly: false,
+    };
+  }
+
+  /** Current effective sampling, for control replies and state reports. */
+  rates(): Required<VisionControl> & { shedLevel: number } {
+    const f = 2 ** -Math.min(this.#shedLevel, SHED_SCREEN_ONLY);
+    return {
+      screenFps: this.#rates.screenFps * f,
+      cameraFps: this.#rates.cameraFps * f,
+      idleFps: this.#rates.idleFps * f,
+      screenOnly: this.#rates.screenOnly || this.#shedLevel >= SHED_SCREEN_ONLY,
+      shedLevel: this.#shedLevel,
+    };
+  }
+
+  /** Operators (or the crew) lower or raise sampling: `crew.control.vision`. */
+  setRates(change: VisionControl): ReturnType<RoomVision['rates']> {
+    this.#rates = { ...this.#rates, ...change };
+    this.#applyRates();
+    return this.rates();
+  }
+
+  #applyRates(): void {
+    for (const s of this.#samplers.values())
+      s.setOptions({ fps: this.#fps(s.info.source, s.info.participant) });
+    this.#reevaluate();
+  }
+
+  /** Sheds on its own when analyses run over budget, and recovers when they are well under. */
+  #observeLatency(ms: number): void {
+    this.#latencyMs = this.#latencyMs === 0 ? ms : 0.7 * this.#latencyMs + 0.3 * ms;
+    const budget = this.#o.cfg.CREW_VISION_ANALYSIS_BUDGET_MS;
+    if (this.#latencyMs > budget && this.#shedLevel < SHED_SCREEN_ONLY) {
+      this.#shedLevel++;
+      this.#calm = 0;
+      this.#o.log.warn(
+        { latencyMs: Math.round(this.#latencyMs), budget, ...this.rates() },
+        'vision analysis over budget: shedding',
+      );
+      this.#applyRates();
+    } else if (this.#latencyMs < budget / 3 && this.#shedLevel > 0 && ++this.#calm >= 5) {
+      this.#shedLevel--;
+      this.#calm = 0;
+      this.#o.log.info(
+        { latencyMs: Math.round(this.#latencyMs), ...this.rates() },
+        'vision analysis back under budget: recovering',
+      );
+      this.#applyRates();
+    }
   }
 
   start(): void {
@@ -107,9 +170,10 @@ export class RoomVision {
   }
 
   #fps(source: VideoSource, participant: string): number {
-    const c = this.#o.cfg;
-    if (source === 'screen') return c.CREW_VISION_SCREEN_FPS;
-    return this.#speakers.includes(participant) ? c.CREW_VISION_CAMERA_FPS : c.CREW_VISION_IDLE_FPS;
+    const r = this.rates();
+    if (source === 'screen') return r.screenFps;
+    if (r.screenOnly) return 0;
+    return this.#speakers.includes(participant) ? r.cameraFps : r.idleFps;
   }
 
   /** Debounced: a burst of room events leads to one re-evaluation. */
@@ -126,7 +190,9 @@ export class RoomVision {
         if (!pub.sid) continue;
         pubs.set(pub.sid, pub);
         const source = sourceOf(pub);
-        if (source && !isAgent(p)) candidates.push({ sid: pub.sid, participant: p.identity, source });
+        const shed = source === 'camera' && this.rates().screenOnly;
+        if (source && !isAgent(p) && !shed)
+          candidates.push({ sid: pub.sid, participant: p.identity, source });
       }
     }
     const chosen = new Set(
@@ -170,6 +236,7 @@ export class RoomVision {
         fps: this.#fps(source, p.identity),
         threshold: this.#o.cfg.CREW_VISION_SCREEN_THRESHOLD,
         maxAgeMs: this.#o.cfg.CREW_VISION_MAX_AGE_MS,
+        warmupMs: SCREEN_WARMUP_MS,
       },
       this.#limit,
       (frame, score, at) => this.#analyseScreen(sid, p, frame, score, at),
@@ -194,7 +261,9 @@ export class RoomVision {
   }
 
   async #analyseScreen(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
+    const started = Date.now();
     const result = await ocr(this.#o.tesseract, frame);
+    this.#observeLatency(Date.now() - started);
     if (this.#lastText.get(sid) === result.hash) return; // unchanged text is not resent
     this.#lastText.set(sid, result.hash);
     const text = result.text.slice(0, MAX_OCR_CHARS);
@@ -224,7 +293,11 @@ export class RoomVision {
         agent: AGENT_NAMES.vision,
         state: this.#samplers.size > 0 ? 'busy' : 'ready',
         subscriptions: this.subscriptions(),
-        detail: { following: [...this.#samplers.keys()], observations: this.observations },
+        detail: {
+          following: [...this.#samplers.keys()],
+          observations: this.observations,
+          rates: this.rates(),
+        },
       })
       .catch((e) => this.#o.log.warn({ err: e }, 'could not report state'));
   }

@@ -21,6 +21,9 @@ export interface SamplingOptions {
   threshold: number;
   /** …and one is analysed anyway when the last analysis is older than this. */
   maxAgeMs: number;
+  /** No analysis before the track has delivered frames this long: WebRTC starts a new track
+   * small and blurry while bandwidth estimation ramps up. */
+  warmupMs?: number;
 }
 
 /** A counting limit on analyses in flight across all tracks of a worker. */
@@ -42,6 +45,7 @@ export type Analyze = (frame: VideoFrame, score: number, frameTs: number) => Pro
 export class TrackSampler {
   readonly #detector = new ChangeDetector();
   #latest: { frame: VideoFrame; at: number } | undefined;
+  #firstFrameAt = 0;
   #reader: ReadableStreamDefaultReader | undefined;
   #timer: NodeJS.Timeout | undefined;
   #inFlight = false;
@@ -68,6 +72,7 @@ export class TrackSampler {
           const { done, value } = await reader.read();
           if (done || this.#closed) break;
           this.frames++;
+          if (this.#firstFrameAt === 0) this.#firstFrameAt = Date.now();
           this.#latest = { frame: value.frame, at: Date.now() }; // the newest replaces the rest
         }
       } catch (e) {
@@ -93,6 +98,7 @@ export class TrackSampler {
   async #tick(): Promise<void> {
     const latest = this.#latest;
     if (!latest || this.#inFlight || this.#closed) return;
+    if (Date.now() - this.#firstFrameAt < (this.opts.warmupMs ?? 0)) return;
     let frame = latest.frame;
     try {
       // Decoded WebRTC video is I420 already; anything else is converted once, here.
