@@ -3,13 +3,22 @@
  * cameras, up to its cap), never audio, and turns a changed slide into one observation carrying
  * the slide's text, while a static screen costs nothing after its first analysis.
  */
-import { type Room, RoomEvent, type RpcError, TrackKind } from '@livekit/rtc-node';
+import { createRequire } from 'node:module';
+import { dirname, join as joinPath } from 'node:path';
+import { type Room, RoomEvent, type RpcError, TrackKind, TrackSource } from '@livekit/rtc-node';
 import { dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES, type CrewEvent, RPC, RPC_ERROR } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { waitForAgent } from '../support/crew-room.js';
-import { FakeCamera, FakeMicrophone, FakeScreen, renderSlide, wordOverlap } from '../support/media.js';
+import {
+  FakeCamera,
+  FakeMicrophone,
+  FakeScreen,
+  imageFrame,
+  renderSlide,
+  wordOverlap,
+} from '../support/media.js';
 import { collectCrewEvents, join } from '../support/room-client.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -64,7 +73,8 @@ describe('vision agent', () => {
     const observations = () =>
       events
         .map((e) => e.event)
-        .filter((e): e is CrewEvent<'vision.observation'> => e.type === 'vision.observation');
+        .filter((e): e is CrewEvent<'vision.observation'> => e.type === 'vision.observation')
+        .filter((e) => e.payload.source === 'screen'); // the followed camera has its own observations
     const first = await waitFor(() => observations()[0], 'an observation of the first slide');
     expect(first.payload).toMatchObject({
       trackId: screenPub.sid,
@@ -187,5 +197,39 @@ describe('vision agent', () => {
     );
     expect(next.participant).toBe('presenter');
     await slide.stop();
+  });
+
+  it('sees one face on a followed camera, and says so again only when that changes', async () => {
+    await dispatchCrew(crew.target, 'vision-4', { agents: [AGENT_NAMES.vision], watch: ['sitter'] });
+    const operator = await join(crew.target, 'vision-4', 'op', 'operator');
+    const sitter = await join(crew.target, 'vision-4', 'sitter', 'participant', 'Sitter');
+    rooms.push(operator, sitter);
+    const events = collectCrewEvents(operator);
+    await waitForAgent(operator, AGENT_NAMES.vision);
+    const cameraObservations = () =>
+      events.flatMap((e) =>
+        e.event.type === 'vision.observation' && e.event.payload.source === 'camera' ? [e.event.payload] : [],
+      );
+
+    // human's own sample picture of one face
+    const human = dirname(createRequire(import.meta.url).resolve('@vladmandic/human'));
+    const face = imageFrame(joinPath(dirname(human), 'assets', 'screenshot-faceid.jpg'), 640, 480);
+    const camera = new FakeScreen(face, 640, 480);
+    const pub = await camera.publish(sitter, TrackSource.SOURCE_CAMERA);
+    const seen = await waitFor(() => cameraObservations()[0], 'an observation of the face');
+    expect(seen.trackId).toBe(pub.sid);
+    const faces = seen.fields.faces as { score: number; box: number[] }[];
+    expect(faces).toHaveLength(1);
+    expect(faces[0]!.score).toBeGreaterThan(0.5);
+    expect(seen.summary).toContain('one face');
+
+    // The person leaves the picture: one new observation, nobody there.
+    camera.picture = new Uint8Array(640 * 480 * 1.5).fill(200);
+    const gone = await waitFor(() => cameraObservations()[1], 'an observation of the empty picture');
+    expect(gone.fields.faces).toEqual([]);
+    expect(gone.summary).toContain('nobody');
+    await sleep(2000);
+    expect(cameraObservations()).toHaveLength(2); // an unchanged picture is not news
+    await camera.stop();
   });
 });

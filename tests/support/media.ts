@@ -212,3 +212,20 @@ export class FakeScreen {
     await this.source.close();
   }
 }
+
+/** An image file as an I420 frame of the given size: luma drawn by ImageMagick, neutral chroma. */
+export function imageFrame(path: string, width: number, height: number): Uint8Array {
+  const luma = execFileSync('/usr/bin/convert', [
+    path,
+    '-resize',
+    `${width}x${height}!`,
+    '-colorspace',
+    'Gray',
+    '-depth',
+    '8',
+    'gray:-',
+  ]);
+  const frame = new Uint8Array(width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1)).fill(128);
+  frame.set(luma.subarray(0, width * height));
+  return frame;
+}

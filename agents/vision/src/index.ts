@@ -1,3 +1,4 @@
+export * from './face-analyzer.js';
 export * from './luma.js';
 export * from './ocr.js';
 export * from './subscription-policy.js';

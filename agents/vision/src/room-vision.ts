@@ -18,6 +18,7 @@ import {
 import { AGENT_NAMES, type Logger, type VisionControl } from '@roomcrew/shared';
 import { type CrewChannel, isAgent } from '@roomcrew/shared/room';
 import type { VisionConfig } from './config.js';
+import { describeFaces, FaceAnalyzer } from './face-analyzer.js';
 import { ocr } from './ocr.js';
 import { type CandidateTrack, chooseTracks, type VideoSource } from './subscription-policy.js';
 import { AnalysisLimit, TrackSampler } from './track-sampler.js';
@@ -48,7 +49,9 @@ export interface RoomVisionOptions {
 export class RoomVision {
   readonly #o: RoomVisionOptions;
   readonly #samplers = new Map<string, TrackSampler>();
+  /** Per track, what the last observation said (OCR hash, or face count and gaze). */
   readonly #lastText = new Map<string, string>();
+  readonly #faces = new FaceAnalyzer();
   readonly #limit: AnalysisLimit;
   readonly #handlers: [RoomEvent, (...a: never[]) => void][] = [];
   #speakers: string[] = [];
@@ -222,24 +225,23 @@ export class RoomVision {
       return;
     }
     if (this.#samplers.has(sid)) return;
-    if (source === 'camera') {
-      // Camera analysis (faces, gaze, objects) is not built yet: followed cameras are kept
-      // subscribed by policy, but only screen shares are analysed for now.
-      this.#o.log.debug({ trackSid: sid }, 'camera followed; no camera analysis available yet');
-      this.#report();
-      return;
-    }
     const sampler = new TrackSampler(
       { sid, participant: p.identity, source },
       track as RemoteVideoTrack,
       {
         fps: this.#fps(source, p.identity),
-        threshold: this.#o.cfg.CREW_VISION_SCREEN_THRESHOLD,
+        threshold:
+          source === 'screen'
+            ? this.#o.cfg.CREW_VISION_SCREEN_THRESHOLD
+            : this.#o.cfg.CREW_VISION_CAMERA_THRESHOLD,
         maxAgeMs: this.#o.cfg.CREW_VISION_MAX_AGE_MS,
         warmupMs: SCREEN_WARMUP_MS,
       },
       this.#limit,
-      (frame, score, at) => this.#analyseScreen(sid, p, frame, score, at),
+      (frame, score, at) =>
+        source === 'screen'
+          ? this.#analyseScreen(sid, p, frame, score, at)
+          : this.#analyseCamera(sid, p, frame, score, at),
       this.#o.log,
     );
     this.#samplers.set(sid, sampler);
@@ -283,6 +285,27 @@ export class RoomVision {
         height: frame.height,
         ocr: { text, hash: result.hash, truncated: result.text.length > MAX_OCR_CHARS },
       },
+    });
+    if (!sent) this.#o.log.warn({ trackSid: sid }, 'no orchestrator in the room; observation not routed');
+  }
+
+  async #analyseCamera(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
+    const started = Date.now();
+    const result = await this.#faces.analyse(frame);
+    this.#observeLatency(Date.now() - started);
+    // Only what changed is news: the number of faces, or who looks away.
+    const key = `${result.faces.length}/${result.faces.filter((f) => f.lookingAway).length}`;
+    if (this.#lastText.get(sid) === key) return;
+    this.#lastText.set(sid, key);
+    this.observations++;
+    const sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
+      trackId: sid,
+      participant: p.identity,
+      source: 'camera',
+      frameTs: at,
+      changeScore: Math.min(1, Math.max(0, score)),
+      summary: describeFaces(p.name || p.identity, result),
+      fields: { width: frame.width, height: frame.height, faces: result.faces.slice(0, 16) },
     });
     if (!sent) this.#o.log.warn({ trackSid: sid }, 'no orchestrator in the room; observation not routed');
   }
