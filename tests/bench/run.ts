@@ -8,6 +8,7 @@ import { startCrew } from '../support/crew-harness.js';
 import { benchDispatchJoin } from './dispatch-join.js';
 import { benchEventRouting } from './event-routing.js';
 import { benchTranscription } from './transcription-bench.js';
+import { benchVision } from './vision-bench.js';
 import { benchChangeDetector } from './vision-change.js';
 
 const { values } = parseArgs({
@@ -18,11 +19,15 @@ const { values } = parseArgs({
     utterances: { type: 'string', default: '10' },
     speakers: { type: 'string', default: '1,2,4,6' },
     seconds: { type: 'string', default: '30' },
+    changes: { type: 'string', default: '10' },
   },
 });
 
 const results: unknown[] = [];
-if (!values.only || values.only === 'vision') results.push(await benchChangeDetector());
+if (!values.only || values.only === 'vision') {
+  results.push(await benchChangeDetector());
+  results.push(...(await benchVision({ frames: 20, changes: Number(values.changes) })));
+}
 if (!values.only || values.only === 'transcription') {
   results.push(
     ...(await benchTranscription({

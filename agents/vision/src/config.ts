@@ -14,11 +14,12 @@ export const VISION_ENV = {
   CREW_VISION_SCREEN_FPS: fps(2, 'screen shares'),
   CREW_VISION_CAMERA_FPS: fps(1, 'the camera of someone speaking'),
   CREW_VISION_IDLE_FPS: fps(0.3, 'other followed cameras'),
-  // Text changes little of a slide's area (a new slide scores ~0.01), while camera noise alone
-  // scores near that: so screens and cameras have their own thresholds.
+  // Screens are judged by the largest change of any thumbnail cell (a two-word edit scores ~0.4,
+  // video-coding noise on a still screen a few hundredths); cameras by the mean change.
   CREW_VISION_SCREEN_THRESHOLD: {
-    schema: z.coerce.number().min(0).max(1).default(0.004),
-    expect: 'luma change (0..1) that makes a sampled screen-share frame worth analysing (default 0.004)',
+    schema: z.coerce.number().min(0).max(1).default(0.12),
+    expect:
+      'largest luma change of any area (0..1) that makes a screen-share frame worth analysing (default 0.12)',
   },
   CREW_VISION_CAMERA_THRESHOLD: {
     schema: z.coerce.number().min(0).max(1).default(0.03),

@@ -217,6 +217,25 @@ export function changeScore(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
+ * Largest single-cell difference of two equal-length thumbnails, 0..1. A text edit on a slide
+ * changes few cells, a lot: the mean barely moves (~0.0015 for two changed words on a 960×540
+ * slide) while the peak jumps (~0.4), so screens are judged by the peak.
+ */
+export function peakChange(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length;
+  if (b.length !== n) throw new RangeError(`thumbnail lengths differ: ${n} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    const ad = d < 0 ? -d : d;
+    if (ad > m) m = ad;
+  }
+  return m / 255;
+}
+
+export type ChangeMetric = 'mean' | 'peak';
+
+/**
  * Keeps the thumbnail of the last frame analysed (the reference). `score(frame)` returns 1 for the
  * first frame (or after `reset()`), otherwise the change of `frame` vs the reference (0..1);
  * `accept()` makes the frame last scored the new reference (no-op if nothing was scored since the
@@ -233,9 +252,12 @@ export class ChangeDetector {
   private pending = false;
   private geometry: Geometry | undefined;
 
-  constructor(opts: { width?: number; height?: number } = {}) {
+  readonly metric: ChangeMetric;
+
+  constructor(opts: { width?: number; height?: number; metric?: ChangeMetric } = {}) {
     this.width = opts.width ?? THUMB_WIDTH;
     this.height = opts.height ?? THUMB_HEIGHT;
+    this.metric = opts.metric ?? 'mean';
     checkSize('thumbnail width', this.width);
     checkSize('thumbnail height', this.height);
     this.ref = new Uint8Array(this.width * this.height);
@@ -251,7 +273,8 @@ export class ChangeDetector {
     }
     downscale(frame.data, g, this.cur);
     this.pending = true;
-    return this.hasRef ? changeScore(this.ref, this.cur) : 1;
+    if (!this.hasRef) return 1;
+    return this.metric === 'peak' ? peakChange(this.ref, this.cur) : changeScore(this.ref, this.cur);
   }
 
   accept(): void {

@@ -43,7 +43,7 @@ export class AnalysisLimit {
 export type Analyze = (frame: VideoFrame, score: number, frameTs: number) => Promise<void>;
 
 export class TrackSampler {
-  readonly #detector = new ChangeDetector();
+  readonly #detector: ChangeDetector;
   #latest: { frame: VideoFrame; at: number } | undefined;
   #firstFrameAt = 0;
   #reader: ReadableStreamDefaultReader | undefined;
@@ -61,7 +61,10 @@ export class TrackSampler {
     private readonly limit: AnalysisLimit,
     private readonly analyze: Analyze,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Screens change in small, sharp places (text); cameras everywhere, a little, all the time.
+    this.#detector = new ChangeDetector({ metric: info.source === 'screen' ? 'peak' : 'mean' });
+  }
 
   start(): void {
     const reader = new VideoStream(this.track).getReader();

@@ -288,3 +288,24 @@ describe('ChangeDetector', () => {
     expect(() => d.score({ width: 0, height: 10, data: new Uint8Array(99) })).toThrow(RangeError);
   });
 });
+
+describe('peak metric for screens', () => {
+  it('catches a small sharp change that the mean barely sees', () => {
+    const w = 640;
+    const h = 360;
+    const a = new Uint8Array(w * h).fill(255);
+    const b = a.slice();
+    for (let y = 100; y < 130; y++) b.fill(0, y * w + 100, y * w + 160); // a word-sized dark patch
+    const mean = new ChangeDetector();
+    const peak = new ChangeDetector({ metric: 'peak' });
+    for (const d of [mean, peak]) {
+      d.score({ width: w, height: h, data: a });
+      d.accept();
+    }
+    const m = mean.score({ width: w, height: h, data: b });
+    const p = peak.score({ width: w, height: h, data: b });
+    expect(m).toBeLessThan(0.01);
+    expect(p).toBeGreaterThan(0.3);
+    expect(peak.score({ width: w, height: h, data: a })).toBe(0);
+  });
+});
