@@ -5,7 +5,7 @@
 import { defineAgent, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
 import { AGENT_NAMES, createLogger, RPC, RPC_ERROR } from '@roomcrew/shared';
-import { agentNameOf, isAgent, isOperator } from '@roomcrew/shared/room';
+import { agentNameOf, requireCrewCaller } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { CrewDispatcher } from './crew-dispatcher.js';
 import { crewPlan, dispatchApi } from './crew-plan.js';
@@ -63,10 +63,14 @@ export default defineAgent({
       return JSON.stringify({ ok: true, agent: AGENT_NAMES.orchestrator, ts: Date.now() });
     });
     me.registerRpcMethod(RPC.controlStats, async (data) => {
-      const caller = callerOf(data);
-      if (!caller || !(isOperator(caller) || isAgent(caller))) {
-        log.warn({ caller: data.callerIdentity, method: RPC.controlStats }, 'refused RPC from non-operator');
-        throw new RpcError(RPC_ERROR.permissionDenied, 'only operators and crew agents may read crew stats');
+      try {
+        requireCrewCaller(room, data.callerIdentity, 'read crew stats');
+      } catch (e) {
+        log.warn(
+          { caller: data.callerIdentity, method: RPC.controlStats },
+          'refused RPC from a non-operator',
+        );
+        throw e;
       }
       return JSON.stringify({ ...router.stats(), crew: Object.fromEntries(crewState) });
     });

@@ -2,18 +2,16 @@
 import { resolve } from 'node:path';
 import { defineAgent, type JobContext, type JobProcess, type VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
-import { RpcError } from '@livekit/rtc-node';
 import {
   AGENT_NAMES,
   DATA_ENV,
   memberJobMetadataSchema,
   parseJobMetadata,
   RPC,
-  RPC_ERROR,
   readConfig,
   transcriptPath,
 } from '@roomcrew/shared';
-import { isAgent, isOperator } from '@roomcrew/shared/room';
+import { parseRpcPayload, requireCrewCaller } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { z } from 'zod';
 import { transcriberConfig } from './config.js';
@@ -76,24 +74,10 @@ export default defineAgent({
 
     // The session transcript, for operators and crew agents (the reasoner, the audit log).
     ctx.room.localParticipant?.registerRpcMethod(RPC.transcriptGet, async (data) => {
-      const caller = ctx.room.remoteParticipants.get(data.callerIdentity);
-      if (!caller || !(isOperator(caller) || isAgent(caller))) {
-        throw new RpcError(
-          RPC_ERROR.permissionDenied,
-          'only operators and crew agents may read the transcript',
-        );
-      }
-      let body: unknown = {};
-      try {
-        body = data.payload ? JSON.parse(data.payload) : {};
-      } catch {
-        throw new RpcError(RPC_ERROR.badRequest, 'payload must be JSON: {"after"?: seq, "limit"?: 1..200}');
-      }
-      const req = pageRequest.safeParse(body);
-      if (!req.success)
-        throw new RpcError(RPC_ERROR.badRequest, `bad request: ${req.error.issues[0]?.message}`);
-      const segments = await store.page(req.data.after, req.data.limit);
-      return JSON.stringify({ room: roomName, segments, next: segments.at(-1)?.seq ?? req.data.after });
+      requireCrewCaller(ctx.room, data.callerIdentity, 'read the transcript');
+      const req = parseRpcPayload(pageRequest, data.payload);
+      const segments = await store.page(req.after, req.limit);
+      return JSON.stringify({ room: roomName, segments, next: segments.at(-1)?.seq ?? req.after });
     });
 
     const timer = setInterval(

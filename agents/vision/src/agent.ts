@@ -1,15 +1,13 @@
 /** crew-vision: the video that matters, sampled rarely and cheaply, turned into observations. */
 import { defineAgent, type JobContext } from '@livekit/agents';
-import { RpcError } from '@livekit/rtc-node';
 import {
   AGENT_NAMES,
   memberJobMetadataSchema,
   parseJobMetadata,
   RPC,
-  RPC_ERROR,
   visionControlSchema,
 } from '@roomcrew/shared';
-import { isAgent, isOperator } from '@roomcrew/shared/room';
+import { parseRpcPayload, requireCrewCaller } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { visionConfig } from './config.js';
 import { resolveTesseract } from './ocr.js';
@@ -32,29 +30,10 @@ export default defineAgent({
       watch: (meta.ok && meta.value.watch) || [],
     });
     ctx.room.localParticipant?.registerRpcMethod(RPC.controlVision, async (data) => {
-      const caller = ctx.room.remoteParticipants.get(data.callerIdentity);
-      if (!caller || !(isOperator(caller) || isAgent(caller))) {
-        log.warn({ caller: data.callerIdentity }, 'refused vision control from a non-operator');
-        throw new RpcError(
-          RPC_ERROR.permissionDenied,
-          'only operators and crew agents may change vision sampling',
-        );
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(data.payload || '{}');
-      } catch {
-        throw new RpcError(RPC_ERROR.badRequest, 'payload must be JSON');
-      }
-      const change = visionControlSchema.safeParse(body);
-      if (!change.success) {
-        throw new RpcError(
-          RPC_ERROR.badRequest,
-          `bad control: ${change.error.issues[0]?.path.join('.')} ${change.error.issues[0]?.message}`,
-        );
-      }
-      const rates = vision.setRates(change.data);
-      log.info({ caller: data.callerIdentity, change: change.data, rates }, 'vision sampling changed');
+      requireCrewCaller(ctx.room, data.callerIdentity, 'change vision sampling');
+      const change = parseRpcPayload(visionControlSchema, data.payload);
+      const rates = vision.setRates(change);
+      log.info({ caller: data.callerIdentity, change, rates }, 'vision sampling changed');
       return JSON.stringify(rates);
     });
     ctx.addShutdownCallback(async () => {
