@@ -9,6 +9,7 @@ import {
 } from '@roomcrew/shared';
 import { parseRpcPayload, requireCrewCaller } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
+import { CloudVision } from './cloud-vision.js';
 import { visionConfig } from './config.js';
 import { resolveTesseract } from './ocr.js';
 import { RoomVision } from './room-vision.js';
@@ -28,6 +29,14 @@ export default defineAgent({
       cfg,
       tesseract: resolveTesseract(cfg.TESSERACT_BIN),
       watch: (meta.ok && meta.value.watch) || [],
+      ...(cfg.CREW_VISION_PROVIDERS === 'openai,local' && cfg.OPENAI_API_KEY
+        ? {
+            cloud: new CloudVision(
+              { apiKey: cfg.OPENAI_API_KEY, baseURL: cfg.OPENAI_BASE_URL, model: cfg.OPENAI_VISION_MODEL },
+              cfg.CREW_VISION_CLOUD_TIMEOUT_MS,
+            ),
+          }
+        : {}),
     });
     ctx.room.localParticipant?.registerRpcMethod(RPC.controlVision, async (data) => {
       requireCrewCaller(ctx.room, data.callerIdentity, 'change vision sampling');

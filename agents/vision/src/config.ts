@@ -1,4 +1,4 @@
-import { readConfig } from '@roomcrew/shared';
+import { readConfig, urlVar } from '@roomcrew/shared';
 import { z } from 'zod';
 
 const fps = (d: number, what: string) => ({
@@ -36,6 +36,23 @@ export const VISION_ENV = {
   CREW_VISION_ANALYSIS_BUDGET_MS: {
     schema: z.coerce.number().int().min(50).default(2000),
     expect: 'analysis time above which the agent sheds load on its own (ms, default 2000)',
+  },
+  CREW_VISION_PROVIDERS: {
+    schema: z.enum(['local', 'openai,local']).default('local'),
+    expect: "'local' (tesseract and human, offline) or 'openai,local' (an OpenAI-compatible model first)",
+  },
+  OPENAI_API_KEY: { schema: z.string().min(1).optional(), expect: 'an OpenAI (or compatible) API key' },
+  OPENAI_BASE_URL: {
+    schema: urlVar(['http:', 'https:']).default('https://api.openai.com/v1'),
+    expect: 'an OpenAI-compatible API base URL (default https://api.openai.com/v1)',
+  },
+  OPENAI_VISION_MODEL: {
+    schema: z.string().min(1).default('gpt-4o-mini'),
+    expect: 'a vision-capable chat model',
+  },
+  CREW_VISION_CLOUD_TIMEOUT_MS: {
+    schema: z.coerce.number().int().min(500).max(120_000).default(8000),
+    expect: 'how long a cloud description may take before the local analysers take over (ms, default 8000)',
   },
   TESSERACT_BIN: {
     schema: z.string().min(1).default('tesseract'),

@@ -11,5 +11,10 @@ await runWorker({
   agentName: AGENT_NAMES.vision,
   displayName: 'Vision',
   agentFile: fileURLToPath(new URL('./agent.js', import.meta.url)),
-  preflight: () => void resolveTesseract(cfg.TESSERACT_BIN),
+  preflight: () => {
+    resolveTesseract(cfg.TESSERACT_BIN);
+    if (cfg.CREW_VISION_PROVIDERS === 'openai,local' && !cfg.OPENAI_API_KEY) {
+      throw new Error('CREW_VISION_PROVIDERS=openai,local needs OPENAI_API_KEY');
+    }
+  },
 });

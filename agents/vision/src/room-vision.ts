@@ -3,6 +3,8 @@
  * (and is unsubscribed from every other, so the SFU sends it nothing), never audio, and turns
  * changes on screen shares into `vision.observation` events with the text on screen.
  */
+
+import { createHash } from 'node:crypto';
 import {
   type Participant,
   type RemoteParticipant,
@@ -17,6 +19,7 @@ import {
 } from '@livekit/rtc-node';
 import { AGENT_NAMES, type Logger, type VisionControl } from '@roomcrew/shared';
 import { type CrewChannel, isAgent } from '@roomcrew/shared/room';
+import type { CloudVision } from './cloud-vision.js';
 import type { VisionConfig } from './config.js';
 import { describeFaces, FaceAnalyzer } from './face-analyzer.js';
 import { ocr } from './ocr.js';
@@ -44,6 +47,8 @@ export interface RoomVisionOptions {
   tesseract: string;
   /** Participants named in the job metadata. */
   watch: string[];
+  /** An OpenAI-compatible vision model tried before the local analysers. */
+  cloud?: CloudVision;
 }
 
 export class RoomVision {
@@ -63,6 +68,7 @@ export class RoomVision {
   #latencyMs = 0;
   #calm = 0;
   observations = 0;
+  cloudFallbacks = 0;
 
   constructor(o: RoomVisionOptions) {
     this.#o = o;
@@ -262,7 +268,56 @@ export class RoomVision {
     );
   }
 
+  /**
+   * The cloud model first, when configured: a new description is an observation. On an error or
+   * a timeout the local analysers take over for this frame; the switch is logged and counted.
+   */
+  async #tryCloud(
+    sid: string,
+    p: RemoteParticipant,
+    frame: VideoFrame,
+    score: number,
+    at: number,
+    source: VideoSource,
+  ) {
+    const cloud = this.#o.cloud;
+    if (!cloud) return false;
+    const started = Date.now();
+    let text: string;
+    try {
+      text = await cloud.describe(frame, source);
+    } catch (e) {
+      this.cloudFallbacks++;
+      this.#o.log.warn(
+        { err: (e as Error).message, trackSid: sid },
+        'cloud vision failed; analysing locally',
+      );
+      return false;
+    }
+    this.#observeLatency(Date.now() - started);
+    const key = `cloud:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+    if (this.#lastText.get(sid) === key) return true;
+    this.#lastText.set(sid, key);
+    this.observations++;
+    await this.#o.channel.sendToOrchestrator('vision.observation', {
+      trackId: sid,
+      participant: p.identity,
+      source,
+      frameTs: at,
+      changeScore: Math.min(1, Math.max(0, score)),
+      summary: text.slice(0, 500),
+      fields: {
+        provider: 'openai',
+        description: text.slice(0, 4000),
+        width: frame.width,
+        height: frame.height,
+      },
+    });
+    return true;
+  }
+
   async #analyseScreen(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
+    if (await this.#tryCloud(sid, p, frame, score, at, 'screen')) return;
     const started = Date.now();
     const result = await ocr(this.#o.tesseract, frame);
     this.#observeLatency(Date.now() - started);
@@ -281,6 +336,7 @@ export class RoomVision {
         ? `${p.name || p.identity}'s screen shows: ${first.slice(0, 160)}`
         : `${p.name || p.identity}'s screen shows no text`,
       fields: {
+        provider: 'local',
         width: frame.width,
         height: frame.height,
         ocr: { text, hash: result.hash, truncated: result.text.length > MAX_OCR_CHARS },
@@ -290,6 +346,7 @@ export class RoomVision {
   }
 
   async #analyseCamera(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
+    if (await this.#tryCloud(sid, p, frame, score, at, 'camera')) return;
     const started = Date.now();
     const result = await this.#faces.analyse(frame);
     this.#observeLatency(Date.now() - started);
@@ -305,7 +362,12 @@ export class RoomVision {
       frameTs: at,
       changeScore: Math.min(1, Math.max(0, score)),
       summary: describeFaces(p.name || p.identity, result),
-      fields: { width: frame.width, height: frame.height, faces: result.faces.slice(0, 16) },
+      fields: {
+        provider: 'local',
+        width: frame.width,
+        height: frame.height,
+        faces: result.faces.slice(0, 16),
+      },
     });
     if (!sent) this.#o.log.warn({ trackSid: sid }, 'no orchestrator in the room; observation not routed');
   }

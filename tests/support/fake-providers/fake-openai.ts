@@ -36,6 +36,8 @@ export interface FakeOpenAIOptions {
   script?: string;
   /** RMS (0..1 full scale) above which a 10 ms chunk counts as speech for the realtime server VAD. Default 0.01. */
   vadRms?: number;
+  /** What chat completions answer. */
+  chatScript?: string;
 }
 
 export interface TranscriptionRequest {
@@ -67,6 +69,11 @@ export interface FakeOpenAI {
   setScript(text: string): void;
   /** Answer the next `n` transcription requests with HTTP `status` (default 500) and an OpenAI error body. */
   failNext(n: number, status?: number): void;
+  /** What chat completions answer (streamed word by word). */
+  setChatScript(text: string): void;
+  chatRequests(): number;
+  /** The JSON body of the last chat completion request (model, messages with the image). */
+  lastChatRequest(): unknown;
   /** Delay every HTTP answer (and realtime transcript delivery) by `ms`. */
   setDelay(ms: number): void;
   stop(): Promise<void>;
@@ -103,6 +110,9 @@ function wavInfo(buf: Buffer): { pcmBytes: number; sampleRate: number | undefine
 
 export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   let script = opts.script ?? 'hello from the fake openai';
+  let chatScript = opts.chatScript ?? 'a scripted description from the fake';
+  let chatRequests = 0;
+  let lastChat: unknown;
   const vadRms = opts.vadRms ?? 0.01;
   let delayMs = 0;
   let failures: { left: number; status: number } = { left: 0, status: 500 };
@@ -220,8 +230,59 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
   };
 
+  // Chat completions (the vision agent's OpenAI-compatible path): streamed as server-sent events,
+  // as the real API does when the client asks for `stream: true`.
+  const chat = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { model?: string; stream?: boolean };
+    chatRequests++;
+    lastChat = body;
+    if (!bearer(req)) return sendError(res, 401, 'Incorrect API key provided', 'invalid_api_key');
+    if (failures.left > 0) {
+      failures.left--;
+      return sendError(res, failures.status, 'The server had an error while processing your request.');
+    }
+    if (delayMs) await sleep(delayMs);
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = body.model ?? 'gpt-4o-mini';
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content: chatScript }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const send = (delta: object, finish: string | null = null) =>
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
+    send({ role: 'assistant', content: '' });
+    for (const word of chatScript.split(/(?<= )/)) send({ content: word });
+    send({}, 'stop');
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 } })}\n\n`,
+    );
+    res.end('data: [DONE]\n\n');
+  };
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
+      chat(req, res).catch((e: unknown) => {
+        if (!res.headersSent) sendError(res, 500, String(e));
+      });
+      return;
+    }
     if (req.method === 'POST' && url.pathname === '/v1/audio/transcriptions') {
       transcriptions(req, res).catch((e: unknown) => {
         if (!res.headersSent) sendError(res, 500, String(e));
@@ -398,6 +459,11 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     setScript(text: string) {
       script = text;
     },
+    setChatScript(text: string) {
+      chatScript = text;
+    },
+    chatRequests: () => chatRequests,
+    lastChatRequest: () => lastChat,
     failNext(n: number, status = 500) {
       failures = { left: n, status };
     },
