@@ -79,6 +79,15 @@ export const LOG_ENV = {
   },
 } satisfies EnvSpec;
 
+/** An OpenAI-compatible endpoint, shared by every agent that can use one. */
+export const OPENAI_ENV = {
+  OPENAI_API_KEY: { schema: z.string().min(1).optional(), expect: 'an OpenAI (or compatible) API key' },
+  OPENAI_BASE_URL: {
+    schema: urlVar(['http:', 'https:']).default('https://api.openai.com/v1'),
+    expect: 'an OpenAI-compatible API base URL (default https://api.openai.com/v1)',
+  },
+} satisfies EnvSpec;
+
 export const DATA_ENV = {
   CREW_DATA_DIR: {
     schema: z.string().min(1).default('.data'),

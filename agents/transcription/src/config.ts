@@ -1,4 +1,4 @@
-import { readConfig, urlVar } from '@roomcrew/shared';
+import { OPENAI_ENV, readConfig, urlVar } from '@roomcrew/shared';
 import { z } from 'zod';
 import { POCKETSPHINX_LANGUAGES } from './pocketsphinx-stt.js';
 import { DEFAULT_WHISPER_MODEL } from './whisper-stt.js';
@@ -47,11 +47,7 @@ export const TRANSCRIBER_ENV = {
     schema: z.string().min(1).default('nova-3'),
     expect: 'a Deepgram model (default nova-3)',
   },
-  OPENAI_API_KEY: { schema: z.string().min(1).optional(), expect: 'an OpenAI (or compatible) API key' },
-  OPENAI_BASE_URL: {
-    schema: urlVar(['http:', 'https:']).default('https://api.openai.com/v1'),
-    expect: 'an OpenAI-compatible API base URL (default https://api.openai.com/v1)',
-  },
+  ...OPENAI_ENV,
   OPENAI_STT_MODEL: {
     schema: z.string().min(1).default('gpt-4o-mini-transcribe'),
     expect: 'the transcription model (default gpt-4o-mini-transcribe)',

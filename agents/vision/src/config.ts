@@ -1,4 +1,4 @@
-import { readConfig, urlVar } from '@roomcrew/shared';
+import { OPENAI_ENV, readConfig } from '@roomcrew/shared';
 import { z } from 'zod';
 
 const fps = (d: number, what: string) => ({
@@ -41,11 +41,7 @@ export const VISION_ENV = {
     schema: z.enum(['local', 'openai,local']).default('local'),
     expect: "'local' (tesseract and human, offline) or 'openai,local' (an OpenAI-compatible model first)",
   },
-  OPENAI_API_KEY: { schema: z.string().min(1).optional(), expect: 'an OpenAI (or compatible) API key' },
-  OPENAI_BASE_URL: {
-    schema: urlVar(['http:', 'https:']).default('https://api.openai.com/v1'),
-    expect: 'an OpenAI-compatible API base URL (default https://api.openai.com/v1)',
-  },
+  ...OPENAI_ENV,
   OPENAI_VISION_MODEL: {
     schema: z.string().min(1).default('gpt-4o-mini'),
     expect: 'a vision-capable chat model',

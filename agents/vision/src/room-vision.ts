@@ -244,10 +244,7 @@ export class RoomVision {
         warmupMs: SCREEN_WARMUP_MS,
       },
       this.#limit,
-      (frame, score, at) =>
-        source === 'screen'
-          ? this.#analyseScreen(sid, p, frame, score, at)
-          : this.#analyseCamera(sid, p, frame, score, at),
+      (frame, score, at) => this.#analyse(sid, p, frame, score, at, source),
       this.#o.log,
     );
     this.#samplers.set(sid, sampler);
@@ -269,10 +266,43 @@ export class RoomVision {
   }
 
   /**
-   * The cloud model first, when configured: a new description is an observation. On an error or
-   * a timeout the local analysers take over for this frame; the switch is logged and counted.
+   * Sends an observation unless it says what the last one for this track said (`key`: the OCR
+   * hash, the face counts, or the description's hash).
    */
-  async #tryCloud(
+  async #observe(
+    frame: {
+      sid: string;
+      p: RemoteParticipant;
+      frame: VideoFrame;
+      score: number;
+      at: number;
+      source: VideoSource;
+    },
+    key: string,
+    summary: string,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
+    if (this.#lastText.get(frame.sid) === key) return;
+    this.#lastText.set(frame.sid, key);
+    this.observations++;
+    const sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
+      trackId: frame.sid,
+      participant: frame.p.identity,
+      source: frame.source,
+      frameTs: frame.at,
+      changeScore: Math.min(1, Math.max(0, frame.score)),
+      summary,
+      fields: { ...fields, width: frame.frame.width, height: frame.frame.height },
+    });
+    if (!sent)
+      this.#o.log.warn({ trackSid: frame.sid }, 'no orchestrator in the room; observation not routed');
+  }
+
+  /**
+   * Analyses one sampled frame: the cloud model first, when configured; on an error or a timeout
+   * the local analyser for the source takes over for this frame (the switch is logged and counted).
+   */
+  async #analyse(
     sid: string,
     p: RemoteParticipant,
     frame: VideoFrame,
@@ -280,96 +310,50 @@ export class RoomVision {
     at: number,
     source: VideoSource,
   ) {
-    const cloud = this.#o.cloud;
-    if (!cloud) return false;
+    const f = { sid, p, frame, score, at, source };
+    const who = p.name || p.identity;
     const started = Date.now();
-    let text: string;
-    try {
-      text = await cloud.describe(frame, source);
-    } catch (e) {
-      this.cloudFallbacks++;
-      this.#o.log.warn(
-        { err: (e as Error).message, trackSid: sid },
-        'cloud vision failed; analysing locally',
-      );
-      return false;
+    if (this.#o.cloud) {
+      try {
+        const text = await this.#o.cloud.describe(frame, source);
+        this.#observeLatency(Date.now() - started);
+        const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+        return this.#observe(f, `cloud:${hash}`, text.slice(0, 500), {
+          provider: 'openai',
+          description: text.slice(0, 4000),
+        });
+      } catch (e) {
+        this.cloudFallbacks++;
+        this.#o.log.warn(
+          { err: (e as Error).message, trackSid: sid },
+          'cloud vision failed; analysing locally',
+        );
+      }
     }
-    this.#observeLatency(Date.now() - started);
-    const key = `cloud:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
-    if (this.#lastText.get(sid) === key) return true;
-    this.#lastText.set(sid, key);
-    this.observations++;
-    await this.#o.channel.sendToOrchestrator('vision.observation', {
-      trackId: sid,
-      participant: p.identity,
-      source,
-      frameTs: at,
-      changeScore: Math.min(1, Math.max(0, score)),
-      summary: text.slice(0, 500),
-      fields: {
-        provider: 'openai',
-        description: text.slice(0, 4000),
-        width: frame.width,
-        height: frame.height,
-      },
-    });
-    return true;
-  }
-
-  async #analyseScreen(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
-    if (await this.#tryCloud(sid, p, frame, score, at, 'screen')) return;
-    const started = Date.now();
-    const result = await ocr(this.#o.tesseract, frame);
-    this.#observeLatency(Date.now() - started);
-    if (this.#lastText.get(sid) === result.hash) return; // unchanged text is not resent
-    this.#lastText.set(sid, result.hash);
-    const text = result.text.slice(0, MAX_OCR_CHARS);
-    const first = text.split('\n')[0] ?? '';
-    this.observations++;
-    const sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
-      trackId: sid,
-      participant: p.identity,
-      source: 'screen',
-      frameTs: at,
-      changeScore: Math.min(1, Math.max(0, score)),
-      summary: text
-        ? `${p.name || p.identity}'s screen shows: ${first.slice(0, 160)}`
-        : `${p.name || p.identity}'s screen shows no text`,
-      fields: {
-        provider: 'local',
-        width: frame.width,
-        height: frame.height,
-        ocr: { text, hash: result.hash, truncated: result.text.length > MAX_OCR_CHARS },
-      },
-    });
-    if (!sent) this.#o.log.warn({ trackSid: sid }, 'no orchestrator in the room; observation not routed');
-  }
-
-  async #analyseCamera(sid: string, p: RemoteParticipant, frame: VideoFrame, score: number, at: number) {
-    if (await this.#tryCloud(sid, p, frame, score, at, 'camera')) return;
-    const started = Date.now();
+    const localStart = Date.now();
+    if (source === 'screen') {
+      const result = await ocr(this.#o.tesseract, frame);
+      this.#observeLatency(Date.now() - localStart);
+      const text = result.text.slice(0, MAX_OCR_CHARS);
+      const first = text.split('\n')[0] ?? '';
+      return this.#observe(
+        f,
+        result.hash,
+        text ? `${who}'s screen shows: ${first.slice(0, 160)}` : `${who}'s screen shows no text`,
+        {
+          provider: 'local',
+          ocr: { text, hash: result.hash, truncated: result.text.length > MAX_OCR_CHARS },
+        },
+      );
+    }
     const result = await this.#faces.analyse(frame);
-    this.#observeLatency(Date.now() - started);
+    this.#observeLatency(Date.now() - localStart);
     // Only what changed is news: the number of faces, or who looks away.
-    const key = `${result.faces.length}/${result.faces.filter((f) => f.lookingAway).length}`;
-    if (this.#lastText.get(sid) === key) return;
-    this.#lastText.set(sid, key);
-    this.observations++;
-    const sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
-      trackId: sid,
-      participant: p.identity,
-      source: 'camera',
-      frameTs: at,
-      changeScore: Math.min(1, Math.max(0, score)),
-      summary: describeFaces(p.name || p.identity, result),
-      fields: {
-        provider: 'local',
-        width: frame.width,
-        height: frame.height,
-        faces: result.faces.slice(0, 16),
-      },
+    const key = `${result.faces.length}/${result.faces.filter((x) => x.lookingAway).length}`;
+    return this.#observe(f, key, describeFaces(who, result), {
+      provider: 'local',
+      faces: result.faces.slice(0, 16),
     });
-    if (!sent) this.#o.log.warn({ trackSid: sid }, 'no orchestrator in the room; observation not routed');
   }
 
   #report(): void {
