@@ -4,7 +4,7 @@
  */
 import type { Room } from '@livekit/rtc-node';
 import type { CrewEvent, CrewEventType, Logger, RejectReason } from '@roomcrew/shared';
-import { agentNameOf, type CrewChannel, isOperator } from '@roomcrew/shared/room';
+import { agentNameOf, type CrewChannel, isAgent, isOperator } from '@roomcrew/shared/room';
 import { ROUTES } from './routing-table.js';
 
 export interface RoutingStats {
@@ -50,7 +50,9 @@ export class EventRouter {
     for (const p of this.room.remoteParticipants.values()) {
       if (p.identity === sender) continue;
       const name = agentNameOf(p);
-      const wanted = subs.some((s) => ('operators' in s ? isOperator(p) : s.agent === name));
+      const wanted = subs.some((s) =>
+        'operators' in s ? isOperator(p) : 'people' in s ? !isAgent(p) : s.agent === name,
+      );
       if (wanted) out.push(p.identity);
     }
     return out;

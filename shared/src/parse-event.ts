@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type CrewEvent,
   type CrewEventType,
@@ -87,7 +86,7 @@ export function createCrewEvent<T extends CrewEventType>(
   const parsed = payloadSchemas[type].parse(payload);
   return {
     v: ENVELOPE_VERSION,
-    id: randomUUID(),
+    id: crypto.randomUUID(),
     type,
     ts: Date.now(),
     room: fields.room,
