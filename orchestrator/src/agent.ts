@@ -4,11 +4,14 @@
  */
 import { defineAgent, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
-import { AGENT_NAMES, createLogger, RPC, RPC_ERROR } from '@roomcrew/shared';
+import { AGENT_NAMES, AuditLog, createLogger, RPC, RPC_ERROR } from '@roomcrew/shared';
 import { agentNameOf, requireCrewCaller } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
+import { orchestratorConfig } from './config.js';
 import { CrewDispatcher } from './crew-dispatcher.js';
 import { crewPlan, dispatchApi } from './crew-plan.js';
+import { CrewTakeover } from './crew-takeover.js';
+import { EscalationDesk } from './escalation-desk.js';
 import { EventRouter } from './event-router.js';
 
 export default defineAgent({
@@ -38,12 +41,37 @@ export default defineAgent({
     const { log, channel } = job;
     const room = ctx.room;
 
+    const cfg = orchestratorConfig();
+    const audit = new AuditLog(cfg.CREW_DATA_DIR, roomName);
+    log.info({ audit: audit.path }, 'audit trail opened');
+    const desk = new EscalationDesk({ room, channel, audit, log, fallback: cfg.CREW_ESCALATION_FALLBACK });
+    const takeover = new CrewTakeover(room, audit, log);
+
     const router = new EventRouter(room, channel, log);
     const crewState = new Map<string, { agent: string; state: string; at: number }>();
     router.onAccepted = (event) => {
-      if (event.type === 'crew.state' || event.type === 'crew.hello') {
-        const state = event.type === 'crew.state' ? event.payload.state : 'ready';
-        crewState.set(event.from, { agent: event.payload.agent, state, at: event.ts });
+      switch (event.type) {
+        case 'crew.state':
+        case 'crew.hello': {
+          const state = event.type === 'crew.state' ? event.payload.state : 'ready';
+          crewState.set(event.from, { agent: event.payload.agent, state, at: event.ts });
+          break;
+        }
+        case 'escalation.request':
+          void desk.request(event);
+          break;
+        case 'tool.call':
+        case 'tool.result': {
+          const { callId, ...detail } = event.payload;
+          audit.append({
+            kind: event.type,
+            actor: event.from,
+            callId,
+            detail: { ...detail, eventId: event.id },
+          });
+          break;
+        }
+        default:
       }
     };
 
@@ -72,11 +100,32 @@ export default defineAgent({
         );
         throw e;
       }
-      return JSON.stringify({ ...router.stats(), crew: Object.fromEntries(crewState) });
+      return JSON.stringify({
+        ...router.stats(),
+        crew: Object.fromEntries(crewState),
+        escalations: desk.snapshot(),
+        takeover: takeover.holder ?? null,
+      });
+    });
+    me.registerRpcMethod(RPC.escalationDecide, async (data) =>
+      JSON.stringify(await desk.decide(data.callerIdentity, data.payload)),
+    );
+    me.registerRpcMethod(RPC.escalationTakeover, async (data) =>
+      JSON.stringify(await takeover.take(data.callerIdentity, data.payload)),
+    );
+    me.registerRpcMethod(RPC.escalationHandback, async (data) =>
+      JSON.stringify(await takeover.handback(data.callerIdentity, data.payload)),
+    );
+    // Operators who join later, or whose role appears later, get every open escalation.
+    const onOperator = (p: RemoteParticipant) => void desk.operatorArrived(p);
+    room.on(RoomEvent.ParticipantConnected, onOperator);
+    room.on(RoomEvent.ParticipantAttributesChanged, (_changed, p) => {
+      if (p !== me) void desk.operatorArrived(p as RemoteParticipant);
     });
 
     const onLeave = (p: RemoteParticipant) => {
       crewState.delete(p.identity);
+      void takeover.participantLeft(p.identity);
       const name = agentNameOf(p);
       log.debug({ participant: p.identity, kind: p.kind, member: name }, 'participant left');
       if (name && crew.crew.includes(name as (typeof crew.crew)[number])) {
@@ -89,6 +138,9 @@ export default defineAgent({
     ctx.addShutdownCallback(async () => {
       dispatcher.stop();
       room.off(RoomEvent.ParticipantDisconnected, onLeave);
+      room.off(RoomEvent.ParticipantConnected, onOperator);
+      desk.stop();
+      audit.close();
       log.info({ stats: router.stats() }, 'orchestrator stopping; final routing counters');
     });
     log.info('orchestrator ready');

@@ -5,7 +5,7 @@
 import type { Room } from '@livekit/rtc-node';
 import type { CrewEvent, CrewEventType, Logger, RejectReason } from '@roomcrew/shared';
 import { agentNameOf, type CrewChannel, isAgent, isOperator } from '@roomcrew/shared/room';
-import { ROUTES } from './routing-table.js';
+import { ORCHESTRATOR_ONLY, ROUTES } from './routing-table.js';
 
 export interface RoutingStats {
   room: string;
@@ -14,7 +14,7 @@ export interface RoutingStats {
   routed: Partial<Record<CrewEventType, number>>;
   /** Events accepted but with nobody to deliver them to right now. */
   unrouted: number;
-  rejected: Partial<Record<RejectReason, number>>;
+  rejected: Partial<Record<RejectReason | 'orchestrator_only', number>>;
   relayFailures: number;
 }
 
@@ -50,9 +50,11 @@ export class EventRouter {
     for (const p of this.room.remoteParticipants.values()) {
       if (p.identity === sender) continue;
       const name = agentNameOf(p);
-      const wanted = subs.some((s) =>
-        'operators' in s ? isOperator(p) : 'people' in s ? !isAgent(p) : s.agent === name,
-      );
+      const wanted = subs.some((s) => {
+        if ('operators' in s) return isOperator(p);
+        if ('people' in s) return !isAgent(p);
+        return s.agent === name;
+      });
       if (wanted) out.push(p.identity);
     }
     return out;
@@ -60,6 +62,14 @@ export class EventRouter {
 
   async route(event: CrewEvent): Promise<void> {
     this.#stats.received++;
+    if (ORCHESTRATOR_ONLY.has(event.type)) {
+      this.#stats.rejected.orchestrator_only = (this.#stats.rejected.orchestrator_only ?? 0) + 1;
+      this.log.warn(
+        { type: event.type, id: event.id, sender: event.from },
+        'crew event rejected: only the orchestrator sends this type',
+      );
+      return;
+    }
     this.onAccepted?.(event);
     const to = this.destinations(event.type, event.from);
     if (to.length === 0) {

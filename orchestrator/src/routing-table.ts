@@ -22,7 +22,15 @@ export const ROUTES: Readonly<Record<CrewEventType, readonly Subscriber[]>> = {
   'reasoning.action_item': [people],
   'tool.call': [operators],
   'tool.result': [people],
-  'escalation.request': [operators],
-  'escalation.update': [reasoner, operators],
-  'escalation.decision': [reasoner, operators],
+  // The escalation desk offers requests to operators itself (and to operators who join later).
+  'escalation.request': [],
+  // Only the orchestrator decides; the router refuses these from anyone else.
+  'escalation.update': [],
+  'escalation.decision': [],
 };
+
+/** Types only the orchestrator originates; sent by anyone else they are refused, not routed. */
+export const ORCHESTRATOR_ONLY: ReadonlySet<CrewEventType> = new Set([
+  'escalation.update',
+  'escalation.decision',
+]);

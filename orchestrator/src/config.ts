@@ -1,0 +1,13 @@
+/** The orchestrator's own settings (README, Configuration). */
+import { DATA_ENV, type EnvSpec, ESCALATION_FALLBACKS, readConfig } from '@roomcrew/shared';
+import { z } from 'zod';
+
+export const ORCHESTRATOR_ENV = {
+  ...DATA_ENV,
+  CREW_ESCALATION_FALLBACK: {
+    schema: z.enum(ESCALATION_FALLBACKS).default('reject'),
+    expect: 'what an escalation nobody decided before its deadline becomes: reject (default) or approve',
+  },
+} satisfies EnvSpec;
+
+export const orchestratorConfig = (env: NodeJS.ProcessEnv = process.env) => readConfig(ORCHESTRATOR_ENV, env);
