@@ -9,6 +9,7 @@ export const WORKER_ENTRIES: Record<CrewAgentName, string> = {
   [AGENT_NAMES.orchestrator]: `${REPO_ROOT}orchestrator/dist/main.js`,
   [AGENT_NAMES.transcriber]: `${REPO_ROOT}agents/transcription/dist/main.js`,
   [AGENT_NAMES.vision]: `${REPO_ROOT}agents/vision/dist/main.js`,
+  [AGENT_NAMES.reasoner]: `${REPO_ROOT}agents/reasoning/dist/main.js`,
 };
 
 export interface CrewWorkersOptions {
