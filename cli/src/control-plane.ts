@@ -9,6 +9,7 @@ import {
   type Credentials,
   type CrewMember,
   crewJobMetadataSchema,
+  LK_ATTR_AGENT_STATE,
   operatorToken,
   participantToken,
   serverApiUrl,
@@ -93,6 +94,8 @@ export interface ParticipantStatus {
   /** joining → joined → active (media connected, visible to others) → disconnected */
   state: string;
   agentName?: string;
+  /** `lk.agent.state` (listening, thinking, speaking, …) where the agent sets it. */
+  agentState?: string;
   role?: string;
   tracks: TrackStatus[];
 }
@@ -137,6 +140,7 @@ export async function roomStatus(t: ServerTarget, room: string): Promise<RoomSta
       state: PARTICIPANT_STATE[p.state] ?? 'unknown',
       kind: p.kind === KIND_AGENT ? 'agent' : p.kind === KIND_STANDARD ? 'human' : 'other',
       ...(p.attributes[ATTR_AGENT_NAME] ? { agentName: p.attributes[ATTR_AGENT_NAME] } : {}),
+      ...(p.attributes[LK_ATTR_AGENT_STATE] ? { agentState: p.attributes[LK_ATTR_AGENT_STATE] } : {}),
       ...(p.attributes[ATTR_ROLE] ? { role: p.attributes[ATTR_ROLE] } : {}),
       tracks: p.tracks.map((tr) => ({
         sid: tr.sid,

@@ -1,2 +1,3 @@
+export * from './console-control.js';
 export * from './control-plane.js';
 export * from './crew-workers.js';

@@ -1,22 +1,27 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 /**
  * roomcrew: run the crew locally, start its workers against any LiveKit server, dispatch it into
  * rooms, mint tokens, and show what is in a room.
  */
 import { parseArgs } from 'node:util';
+import { readConsoleEnv, startConsoleServer } from '@roomcrew/console';
 import { DEMO_CONFIG, type LiveKitServer, REPO_ROOT, startLiveKitServer } from '@roomcrew/infra';
 import {
+  auditPath,
   ConfigError,
   CREW_MEMBERS,
   type CrewMember,
   DATA_ENV,
   LIVEKIT_ENV,
   MissingBinaryError,
+  readAudit,
   readConfig,
   readTranscript,
   transcriptPath,
 } from '@roomcrew/shared';
+import { consoleCrewControl } from './console-control.js';
 import { dispatchCrew, mintToken, roomStatus, type ServerTarget } from './control-plane.js';
 import { startCrewWorkers } from './crew-workers.js';
 
@@ -26,14 +31,18 @@ usage:
   roomcrew up [--room R] [--identity I]      start a local LiveKit server (livekit.yaml) and the
                                              crew's workers, dispatch the crew, print how to join
   roomcrew workers                           start the crew's workers against LIVEKIT_URL
+  roomcrew console                           serve the web console (page + token API) for LIVEKIT_URL
   roomcrew dispatch --room R [--agents a,b] [--language L] [--watch p,q]
                                              dispatch the crew into room R (idempotent)
   roomcrew token --room R --identity I [--name N] [--operator] [--ttl 15m]
   roomcrew status --room R                   participants, agents, tracks and dispatches (JSON)
   roomcrew transcript --room R [--json]      the room's session transcript (while it lives and after)
+  roomcrew audit --room R [--json]           the room's audit trail (tool calls, escalations, decisions),
+                                             with a check of its hash chain
 
-The server commands read LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; transcript reads
-CREW_DATA_DIR (default .data).`;
+The server commands read LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; transcript and audit read
+CREW_DATA_DIR (default .data); console reads CONSOLE_PORT, CREW_OPERATOR_PASSCODE and the other
+CONSOLE_* variables (README, Configuration).`;
 
 class UsageError extends Error {}
 
@@ -80,6 +89,33 @@ async function workers(): Promise<void> {
   await crew.stop();
 }
 
+/** The web console for this server; `up` makes a passcode when none is configured. */
+async function serveConsole(t: ServerTarget, room: string, passcode: string | undefined) {
+  const c = readConsoleEnv();
+  return startConsoleServer({
+    livekit: t,
+    control: consoleCrewControl(t),
+    port: c.CONSOLE_PORT,
+    host: c.CONSOLE_HOST,
+    tokenTtl: c.CONSOLE_TOKEN_TTL,
+    rateLimit: c.CONSOLE_RATE_LIMIT,
+    defaultRoom: room,
+    ...(passcode ? { operatorPasscode: passcode } : {}),
+    ...(c.CONSOLE_PUBLIC_LIVEKIT_URL ? { publicLivekitUrl: c.CONSOLE_PUBLIC_LIVEKIT_URL } : {}),
+  });
+}
+
+async function consoleCommand(room: string): Promise<void> {
+  const { CREW_OPERATOR_PASSCODE } = readConsoleEnv();
+  const web = await serveConsole(target(), room, CREW_OPERATOR_PASSCODE);
+  process.stdout.write(
+    `roomcrew console: ${web.url}/?room=${encodeURIComponent(room)}` +
+      `${CREW_OPERATOR_PASSCODE ? '' : ' (operator sign-in disabled: CREW_OPERATOR_PASSCODE is not set)'}; Ctrl+C to stop\n`,
+  );
+  await waitForSignal();
+  await web.close();
+}
+
 async function up(room: string, identity: string): Promise<void> {
   let server: LiveKitServer | undefined;
   try {
@@ -97,12 +133,16 @@ async function up(room: string, identity: string): Promise<void> {
     CREW_DATA_DIR: process.env.CREW_DATA_DIR ?? `${REPO_ROOT}.data`,
   };
   const crew = startCrewWorkers({ env, onLine: printLine });
+  const passcode = readConsoleEnv().CREW_OPERATOR_PASSCODE ?? randomBytes(6).toString('hex');
+  let web: Awaited<ReturnType<typeof serveConsole>> | undefined;
   const stopAll = async () => {
+    await web?.close();
     await crew.stop();
     await server?.stop();
   };
   try {
     await crew.ready;
+    web = await serveConsole(t, room, passcode);
     const d = await dispatchCrew(t, room);
     const token = await mintToken(t, { room, identity, ttl: '12h' });
     const opToken = await mintToken(t, {
@@ -114,7 +154,11 @@ async function up(room: string, identity: string): Promise<void> {
     process.stdout.write(`
 roomcrew is up: LiveKit at ${t.url}, crew dispatched into room "${room}" (${d.dispatchId}).
 
-Join with your microphone and see captions:
+Open the console in a browser (camera, microphone, captions, the crew's feed):
+  ${web.url}/?room=${encodeURIComponent(room)}
+  operator passcode: ${passcode}   (tick "Join as operator" to decide the crew's escalations)
+
+Or join with your microphone and see captions:
   lk room join --url ${t.url} --api-key ${t.apiKey} --api-secret ${t.apiSecret} \\
      --identity ${identity} --publish <speech.wav|ogg> ${room}
 Or with any LiveKit client (e.g. https://meet.livekit.io/custom) and this token (12 h):
@@ -154,6 +198,8 @@ async function main(argv: string[]): Promise<void> {
       return up(values.room ?? 'roomcrew-demo', values.identity ?? 'you');
     case 'workers':
       return workers();
+    case 'console':
+      return consoleCommand(values.room ?? 'roomcrew-demo');
     case 'dispatch': {
       const room = need(values.room, '--room');
       const r = await dispatchCrew(target(), room, {
@@ -201,6 +247,28 @@ async function main(argv: string[]): Promise<void> {
             ? `${JSON.stringify(s)}\n`
             : `${new Date(s.ts).toISOString().slice(11, 19)}  ${s.speaker.name}: ${s.text}\n`,
         );
+      }
+      return;
+    }
+    case 'audit': {
+      const room = need(values.room, '--room');
+      const { CREW_DATA_DIR } = readConfig(DATA_ENV);
+      const trail = await readAudit(resolve(CREW_DATA_DIR), room);
+      if (trail.records.length === 0) {
+        throw new Error(`no audit trail for room "${room}" at ${auditPath(resolve(CREW_DATA_DIR), room)}`);
+      }
+      for (const r of trail.records) {
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify(r)}\n`
+            : `${new Date(r.ts).toISOString()}  #${r.seq} ${r.kind} by ${r.actor}${r.escalationId ? ` [${r.escalationId}]` : ''}${r.callId ? ` [${r.callId}]` : ''}  ${JSON.stringify(r.detail)}\n`,
+        );
+      }
+      if (trail.broken.length || trail.unreadable.length) {
+        process.stderr.write(
+          `audit trail damaged: records failing the hash chain ${JSON.stringify(trail.broken)}, unreadable lines ${JSON.stringify(trail.unreadable)}\n`,
+        );
+        process.exitCode = 1;
       }
       return;
     }

@@ -1,0 +1,234 @@
+/**
+ * The web console in a real browser (Debian chromium), against a real server and the real crew:
+ * a participant joins from the page with a fake camera and a microphone playing speech and sees
+ * their own captions; who may be an operator is decided by the server, and the orchestrator
+ * refuses a forged decision from a participant's page.
+ */
+import { writeFileSync } from 'node:fs';
+import { consoleCrewControl, dispatchCrew } from '@roomcrew/cli';
+import { type ConsoleServer, startConsoleServer, type TokenResponse } from '@roomcrew/console';
+import { AGENT_NAMES, ATTR_ROLE, createLogger, ROLE_OPERATOR, RPC, RPC_ERROR } from '@roomcrew/shared';
+import { TokenVerifier } from 'livekit-server-sdk';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  inPage,
+  joinFromPage,
+  launchBrowser,
+  openPage,
+  silenceWav,
+  speechWav,
+  waitForPublished,
+} from '../support/browser.js';
+import { type Crew, startCrew } from '../support/crew-harness.js';
+import { wordOverlap } from '../support/media.js';
+import { waitFor } from '../support/wait.js';
+
+const PASSCODE = 'console-test-passcode';
+const PHRASE = 'the weather today is sunny and warm';
+
+let crew: Crew;
+let web: ConsoleServer;
+const browsers: Browser[] = [];
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${web.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function browserPage(wav: string, room: string): Promise<Page> {
+  const b = await launchBrowser(wav);
+  browsers.push(b);
+  return openPage(b, `${web.url}/?room=${room}`, `${crew.artifacts}/browser-${browsers.length}.log`);
+}
+
+/** Final captions shown in the page: speaker identity and text. */
+function shownCaptions(page: Page): Promise<{ speaker: string; text: string }[]> {
+  return inPage(
+    page,
+    `[...document.querySelectorAll('[data-caption-final="true"]')].map((el) => ({
+      speaker: el.getAttribute('data-speaker'),
+      text: el.querySelector('.rc-caption-text').textContent,
+    }))`,
+  );
+}
+
+beforeAll(async () => {
+  crew = await startCrew('console');
+  web = await startConsoleServer({
+    livekit: crew.target,
+    control: consoleCrewControl(crew.target),
+    operatorPasscode: PASSCODE,
+    port: 0,
+    rateLimit: 600,
+    log: createLogger({ agent: 'console' }, 'error'),
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
+  await web?.close();
+  await crew?.stop();
+});
+
+describe('console: participant', () => {
+  it('joins from the page with camera and microphone, shows the crew as agents and its own captions', async () => {
+    const room = 'console-join';
+    await dispatchCrew(crew.target, room);
+    const page = await browserPage(speechWav(crew.artifacts, 'weather', PHRASE, 3, 6), room);
+    const { identity } = await joinFromPage(page, { name: 'Ada Lovelace', room });
+    expect(identity).toMatch(/^ada-lovelace-[0-9a-f]{6}$/);
+    await waitForPublished(page);
+
+    // The crew appears as agents (not as video tiles); people are tiles.
+    await page.locator(`[data-agent="${AGENT_NAMES.transcriber}"]`).waitFor({ timeout: 60_000 });
+    await page.locator(`[data-agent="${AGENT_NAMES.orchestrator}"]`).waitFor({ timeout: 60_000 });
+    expect(await page.locator('.lk-participant-tile').count()).toBe(1);
+    expect(await page.locator('.rc-escalations').count()).toBe(0);
+    expect(await page.getByRole('tab', { name: 'Decisions' }).count()).toBe(0);
+
+    const caption = await waitFor(
+      async () =>
+        (await shownCaptions(page)).find((c) => c.speaker === identity && wordOverlap(c.text, PHRASE) >= 0.5),
+      'the page to show its own final caption',
+      90_000,
+    );
+    expect(await page.locator(`[data-speaker="${identity}"] .rc-speaker`).first().textContent()).toBe(
+      'Ada Lovelace',
+    );
+    expect(wordOverlap(caption.text, PHRASE)).toBeGreaterThanOrEqual(0.5);
+
+    // Mute from the control bar: the microphone publication is muted for everyone.
+    await page.getByRole('button', { name: 'Microphone' }).click();
+    await waitFor(
+      () =>
+        inPage<boolean>(
+          page,
+          `[...window.roomcrew.room.localParticipant.trackPublications.values()].some((p) => p.source === 'microphone' && p.isMuted)`,
+        ),
+      'the microphone to be muted',
+    );
+    await page.getByRole('button', { name: 'Microphone' }).click();
+    await page.getByRole('tab', { name: /Captions/ }).click();
+    await page.screenshot({ path: `${crew.artifacts}/participant.png` });
+
+    // Leave: back to the lobby, out of the room.
+    await page.getByRole('button', { name: 'Leave' }).click();
+    await page.getByRole('button', { name: /^Join/ }).waitFor();
+  });
+});
+
+describe('console: who is an operator', () => {
+  it('shows a wrong passcode in the lobby, and the orchestrator refuses a forged decision from a participant page', async () => {
+    const room = 'console-forged';
+    await dispatchCrew(crew.target, room);
+    const page = await browserPage(silenceWav(crew.artifacts), room);
+    await page.getByLabel('Your name').fill('Mallory');
+    await page.getByLabel('Join as operator').check();
+    await page.getByLabel('Operator passcode').fill('not-the-passcode');
+    await page.getByRole('button', { name: /^Join/ }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('wrong operator passcode');
+
+    await page.getByLabel('Join as operator').uncheck();
+    await joinFromPage(page, { name: 'Mallory', room });
+    await page.locator(`[data-agent="${AGENT_NAMES.orchestrator}"]`).waitFor({ timeout: 60_000 });
+    const refusal = await inPage<{ code: number; message: string }>(
+      page,
+      `(async () => {
+        const room = window.roomcrew.room;
+        const orch = [...room.remoteParticipants.values()].find((p) => p.attributes['lk.agent.name'] === '${AGENT_NAMES.orchestrator}');
+        try {
+          await room.localParticipant.performRpc({
+            destinationIdentity: orch.identity,
+            method: '${RPC.escalationDecide}',
+            payload: JSON.stringify({ escalationId: 'esc-forged', decision: 'approve', args: { url: 'https://evil.example' } }),
+          });
+          return { code: 0, message: 'accepted' };
+        } catch (e) {
+          return { code: e.code, message: e.message };
+        }
+      })()`,
+    );
+    expect(refusal.code).toBe(RPC_ERROR.permissionDenied);
+    writeFileSync(`${crew.artifacts}/forged-rpc.json`, JSON.stringify(refusal));
+  });
+
+  it('never mints an operator token without the passcode, and limits guessing', async () => {
+    const room = 'console-auth';
+    const none = await post('/api/token', { room, name: 'Mallory', operator: true });
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ error: { code: 'bad_passcode', message: 'wrong operator passcode' } });
+    const participant = await post('/api/token', { room, name: 'Mallory' });
+    expect(participant.status).toBe(200);
+    const claims = await new TokenVerifier(crew.target.apiKey, crew.target.apiSecret).verify(
+      (participant.body as unknown as TokenResponse).token,
+    );
+    expect(claims.attributes?.[ATTR_ROLE]).toBeUndefined();
+    expect(participant.body.session).toBeUndefined();
+
+    const ok = (await post('/api/token', { room, name: 'Olga', operator: true, passcode: PASSCODE }))
+      .body as unknown as TokenResponse;
+    const opClaims = await new TokenVerifier(crew.target.apiKey, crew.target.apiSecret).verify(ok.token);
+    expect(opClaims.attributes?.[ATTR_ROLE]).toBe(ROLE_OPERATOR);
+    expect(opClaims.video?.canUpdateOwnMetadata).toBe(false);
+
+    // Operator-only endpoints check the session on the server.
+    const crewUrl = `${web.url}/api/crew?room=${room}`;
+    expect((await fetch(crewUrl)).status).toBe(401);
+    expect((await fetch(crewUrl, { headers: { Authorization: 'Bearer forged.session' } })).status).toBe(401);
+    const other = await fetch(`${web.url}/api/crew?room=elsewhere`, {
+      headers: { Authorization: `Bearer ${ok.session}` },
+    });
+    expect(other.status).toBe(403);
+    expect((await fetch(crewUrl, { headers: { Authorization: `Bearer ${ok.session}` } })).status).toBe(200);
+
+    // Bad input gets clear JSON errors.
+    const bad = await post('/api/token', { room: 'no spaces allowed', name: '' });
+    expect(bad.status).toBe(400);
+    expect(String((bad.body.error as { message: string }).message)).toMatch(/room/);
+    const notJson = await fetch(`${web.url}/api/token`, { method: 'POST', body: 'x' });
+    expect(notJson.status).toBe(415);
+
+    // Guessing: after five wrong passcodes a minute, the server stops answering the question.
+    let last = 0;
+    for (let i = 0; i < 6; i++) {
+      last = (await post('/api/token', { room, name: 'Mallory', operator: true, passcode: `guess-${i}` }))
+        .status;
+    }
+    expect(last).toBe(429);
+  });
+
+  it('rate-limits each client address with Retry-After', async () => {
+    const small = await startConsoleServer({
+      livekit: crew.target,
+      control: consoleCrewControl(crew.target),
+      port: 0,
+      rateLimit: 3,
+      log: createLogger({ agent: 'console' }, 'error'),
+    });
+    try {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${small.url}/api/token`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ room: 'r', name: 'n' }),
+        });
+        statuses.push(res.status);
+        retryAfter = res.headers.get('retry-after');
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(Number(retryAfter)).toBeGreaterThan(0);
+      // No passcode configured: operator sign-in is off, and says so.
+      const op = await fetch(`${small.url}/api/config`);
+      expect(((await op.json()) as { operatorSignIn: boolean }).operatorSignIn).toBe(false);
+    } finally {
+      await small.close();
+    }
+  });
+});
