@@ -18,6 +18,7 @@ import {
   TrackSource,
   VideoBufferType,
   VideoFrame,
+  VideoRotation,
   VideoSource,
 } from '@livekit/rtc-node';
 
@@ -160,8 +161,16 @@ export function wordOverlap(heard: string, expected: string): number {
 /**
  * A slide: black text lines on white, drawn by ImageMagick, as an I420 frame (luma from the
  * drawing, neutral chroma). Debian's convert is used explicitly (PATH may hold a stand-in).
+ * `rotate` (degrees clockwise) turns the drawn slide, so the frame is height×width for 90/270;
+ * `pointsize` scales the text (44 by default).
  */
-export function renderSlide(lines: string[], width = 960, height = 540): Uint8Array {
+export function renderSlide(
+  lines: string[],
+  width = 960,
+  height = 540,
+  opts: { rotate?: 0 | 90 | 180 | 270; pointsize?: number } = {},
+): Uint8Array {
+  const pointsize = opts.pointsize ?? 44;
   const args = [
     '-size',
     `${width}x${height}`,
@@ -169,30 +178,53 @@ export function renderSlide(lines: string[], width = 960, height = 540): Uint8Ar
     '-font',
     'DejaVu-Sans',
     '-pointsize',
-    '44',
+    String(pointsize),
     '-fill',
     'black',
   ];
-  for (const [i, l] of lines.entries()) args.push('-annotate', `+40+${90 + i * 70}`, l);
-  const luma = execFileSync('/usr/bin/convert', [...args, '-depth', '8', 'gray:-']);
+  const k = pointsize / 44; // the layout scales with the text
+  for (const [i, l] of lines.entries())
+    args.push('-annotate', `+${Math.round(40 * k)}+${Math.round((90 + i * 70) * k)}`, l);
+  if (opts.rotate) args.push('-rotate', String(opts.rotate));
+  const luma = execFileSync('/usr/bin/convert', [...args, '-depth', '8', 'gray:-'], GRAY_OUTPUT);
+  return i420FromLuma(luma, width, height);
+}
+
+/** Room for the luma of frames up to 8K on convert's stdout (the default is 1 MiB). */
+const GRAY_OUTPUT = { maxBuffer: 7680 * 4320 + 1024 };
+
+/** An I420 frame of `width`×`height` (either orientation) holding `luma`, with neutral chroma. */
+function i420FromLuma(luma: Uint8Array, width: number, height: number): Uint8Array {
   const frame = new Uint8Array(width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1)).fill(128);
   frame.set(luma.subarray(0, width * height));
   return frame;
 }
 
-/** A screen share (or camera) showing a still picture that the test can change. */
+/**
+ * A screen share (or camera) showing a still picture that the test can change, also to one of
+ * another size (a resolution change mid-track) or captured with a rotation (how phones send
+ * portrait video: the frame as the sensor saw it, plus how to turn it upright).
+ */
 export class FakeScreen {
   readonly source: VideoSource;
   readonly track: LocalVideoTrack;
+  rotation: VideoRotation = VideoRotation.VIDEO_ROTATION_0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     public picture: Uint8Array,
-    readonly width = 960,
-    readonly height = 540,
+    public width = 960,
+    public height = 540,
   ) {
     this.source = new VideoSource(width, height);
     this.track = LocalVideoTrack.createVideoTrack('screen', this.source);
+  }
+
+  /** Shows `picture` of `width`×`height` from the next frame on. */
+  show(picture: Uint8Array, width = this.width, height = this.height): void {
+    this.picture = picture;
+    this.width = width;
+    this.height = height;
   }
 
   async publish(
@@ -202,7 +234,8 @@ export class FakeScreen {
   ): Promise<LocalTrackPublication> {
     const pub = await room.localParticipant!.publishTrack(this.track, new TrackPublishOptions({ source }));
     this.#timer = setInterval(() => {
-      this.source.captureFrame(new VideoFrame(this.picture, this.width, this.height, VideoBufferType.I420));
+      const frame = new VideoFrame(this.picture, this.width, this.height, VideoBufferType.I420);
+      this.source.captureFrame(frame, undefined, this.rotation);
     }, 1000 / fps);
     return pub;
   }
@@ -215,17 +248,10 @@ export class FakeScreen {
 
 /** An image file as an I420 frame of the given size: luma drawn by ImageMagick, neutral chroma. */
 export function imageFrame(path: string, width: number, height: number): Uint8Array {
-  const luma = execFileSync('/usr/bin/convert', [
-    path,
-    '-resize',
-    `${width}x${height}!`,
-    '-colorspace',
-    'Gray',
-    '-depth',
-    '8',
-    'gray:-',
-  ]);
-  const frame = new Uint8Array(width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1)).fill(128);
-  frame.set(luma.subarray(0, width * height));
-  return frame;
+  const luma = execFileSync(
+    '/usr/bin/convert',
+    [path, '-resize', `${width}x${height}!`, '-colorspace', 'Gray', '-depth', '8', 'gray:-'],
+    GRAY_OUTPUT,
+  );
+  return i420FromLuma(luma, width, height);
 }

@@ -27,10 +27,33 @@ import { type CandidateTrack, chooseTracks, type VideoSource } from './subscript
 import { AnalysisLimit, TrackSampler } from './track-sampler.js';
 
 const SHED_SCREEN_ONLY = 3;
+/** How often the agent reports its metrics in crew.state (and logs them, every sixth time). */
+const REPORT_EVERY_MS = 10_000;
 const SCREEN_WARMUP_MS = 1500;
 
-/** Observations stay well under the 14 KiB event limit. */
-const MAX_OCR_CHARS = 8000;
+/**
+ * Observations stay under the 14 KiB event limit: long texts are cut to these sizes, counted as
+ * JSON-encoded UTF-8 (what goes on the wire), so multi-byte or escaped text cannot overflow.
+ */
+const SUMMARY_BYTES = 600;
+const DESCRIPTION_BYTES = 8000;
+const OCR_BYTES = 9000;
+
+/** The longest prefix of `text` whose JSON string encoding takes at most `maxBytes` bytes. */
+export function clipForJson(text: string, maxBytes: number): string {
+  const size = (s: string) => Buffer.byteLength(JSON.stringify(s)) - 2;
+  if (size(text) <= maxBytes) return text;
+  let lo = 0;
+  let hi = Math.min(text.length, maxBytes); // every character takes at least one byte
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (size(text.slice(0, mid)) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  // Never end on half of a surrogate pair.
+  const code = text.charCodeAt(lo - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? lo - 1 : lo);
+}
 
 function sourceOf(pub: RemoteTrackPublication): VideoSource | undefined {
   if (pub.kind !== TrackKind.KIND_VIDEO) return undefined;
@@ -61,6 +84,8 @@ export class RoomVision {
   readonly #handlers: [RoomEvent, (...a: never[]) => void][] = [];
   #speakers: string[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #reporter: NodeJS.Timeout | undefined;
+  #reports = 0;
   /** Rates set by configuration and operators; shedding divides them. */
   #rates: Required<VisionControl>;
   /** 0: full rates; each level halves them; SHED_SCREEN_ONLY and up: screen shares only. */
@@ -156,10 +181,29 @@ export class RoomVision {
       this.#stop(pub.sid ?? ''),
     );
     this.#reevaluate();
+    this.#reporter = setInterval(() => {
+      this.#report();
+      if (++this.#reports % 6 === 0) this.#o.log.info(this.metrics(), 'vision metrics');
+    }, REPORT_EVERY_MS);
+  }
+
+  /** Load figures, in crew.state and the logs: what the capacity benchmark reads. */
+  metrics() {
+    return {
+      following: this.#samplers.size,
+      analyses: this.#limit.granted,
+      /** Frames due for analysis but skipped because MAX_ANALYSES were already running. */
+      skippedAtCap: this.#limit.refused,
+      latencyMs: Math.round(this.#latencyMs),
+      shedLevel: this.#shedLevel,
+      observations: this.observations,
+      cloudFallbacks: this.cloudFallbacks,
+    };
   }
 
   close(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#reporter) clearInterval(this.#reporter);
     for (const [event, handler] of this.#handlers) this.#o.room.off(event, handler as never);
     for (const sid of [...this.#samplers.keys()]) this.#stop(sid);
   }
@@ -284,16 +328,22 @@ export class RoomVision {
   ): Promise<void> {
     if (this.#lastText.get(frame.sid) === key) return;
     this.#lastText.set(frame.sid, key);
+    let sent: unknown;
+    try {
+      sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
+        trackId: frame.sid,
+        participant: frame.p.identity,
+        source: frame.source,
+        frameTs: frame.at,
+        changeScore: Math.min(1, Math.max(0, frame.score)),
+        summary: clipForJson(summary, SUMMARY_BYTES),
+        fields: { ...fields, width: frame.frame.width, height: frame.frame.height },
+      });
+    } catch (e) {
+      this.#lastText.delete(frame.sid); // not said: the next analysis may say it
+      throw e;
+    }
     this.observations++;
-    const sent = await this.#o.channel.sendToOrchestrator('vision.observation', {
-      trackId: frame.sid,
-      participant: frame.p.identity,
-      source: frame.source,
-      frameTs: frame.at,
-      changeScore: Math.min(1, Math.max(0, frame.score)),
-      summary,
-      fields: { ...fields, width: frame.frame.width, height: frame.frame.height },
-    });
     if (!sent)
       this.#o.log.warn({ trackSid: frame.sid }, 'no orchestrator in the room; observation not routed');
   }
@@ -318,9 +368,11 @@ export class RoomVision {
         const text = await this.#o.cloud.describe(frame, source);
         this.#observeLatency(Date.now() - started);
         const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
-        return this.#observe(f, `cloud:${hash}`, text.slice(0, 500), {
+        const description = clipForJson(text, DESCRIPTION_BYTES);
+        return this.#observe(f, `cloud:${hash}`, text, {
           provider: 'openai',
-          description: text.slice(0, 4000),
+          description,
+          ...(description.length < text.length ? { truncated: true } : {}),
         });
       } catch (e) {
         this.cloudFallbacks++;
@@ -334,7 +386,7 @@ export class RoomVision {
     if (source === 'screen') {
       const result = await ocr(this.#o.tesseract, frame);
       this.#observeLatency(Date.now() - localStart);
-      const text = result.text.slice(0, MAX_OCR_CHARS);
+      const text = clipForJson(result.text, OCR_BYTES);
       const first = text.split('\n')[0] ?? '';
       return this.#observe(
         f,
@@ -342,7 +394,7 @@ export class RoomVision {
         text ? `${who}'s screen shows: ${first.slice(0, 160)}` : `${who}'s screen shows no text`,
         {
           provider: 'local',
-          ocr: { text, hash: result.hash, truncated: result.text.length > MAX_OCR_CHARS },
+          ocr: { text, hash: result.hash, truncated: text.length < result.text.length },
         },
       );
     }
@@ -366,6 +418,7 @@ export class RoomVision {
           following: [...this.#samplers.keys()],
           observations: this.observations,
           rates: this.rates(),
+          metrics: this.metrics(),
         },
       })
       .catch((e) => this.#o.log.warn({ err: e }, 'could not report state'));

@@ -4,7 +4,13 @@
  * frames that changed enough (or whose last analysis is too old), and at most one analysis per
  * track is in flight, within a per-worker cap.
  */
-import { type RemoteVideoTrack, VideoBufferType, type VideoFrame, VideoStream } from '@livekit/rtc-node';
+import {
+  type RemoteVideoTrack,
+  VideoBufferType,
+  type VideoFrame,
+  type VideoRotation,
+  VideoStream,
+} from '@livekit/rtc-node';
 import type { Logger } from '@roomcrew/shared';
 import { ChangeDetector } from './luma.js';
 import type { VideoSource } from './subscription-policy.js';
@@ -29,9 +35,17 @@ export interface SamplingOptions {
 /** A counting limit on analyses in flight across all tracks of a worker. */
 export class AnalysisLimit {
   #inFlight = 0;
+  /** Frames due for analysis that were skipped because the cap was reached (a sign of overload). */
+  refused = 0;
+  /** Analyses started, over the worker's life. */
+  granted = 0;
   constructor(readonly max: number) {}
   tryAcquire(): boolean {
-    if (this.#inFlight >= this.max) return false;
+    if (this.#inFlight >= this.max) {
+      this.refused++;
+      return false;
+    }
+    this.granted++;
     this.#inFlight++;
     return true;
   }
@@ -44,7 +58,7 @@ export type Analyze = (frame: VideoFrame, score: number, frameTs: number) => Pro
 
 export class TrackSampler {
   readonly #detector: ChangeDetector;
-  #latest: { frame: VideoFrame; at: number } | undefined;
+  #latest: { frame: VideoFrame; rotation: VideoRotation; at: number } | undefined;
   #firstFrameAt = 0;
   #reader: ReadableStreamDefaultReader | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -76,7 +90,25 @@ export class TrackSampler {
           if (done || this.#closed) break;
           this.frames++;
           if (this.#firstFrameAt === 0) this.#firstFrameAt = Date.now();
-          this.#latest = { frame: value.frame, at: Date.now() }; // the newest replaces the rest
+          const { frame, rotation } = value;
+          const last = this.#latest;
+          if (
+            !last ||
+            last.frame.width !== frame.width ||
+            last.frame.height !== frame.height ||
+            last.rotation !== rotation
+          )
+            this.log.debug(
+              {
+                trackSid: this.info.sid,
+                width: frame.width,
+                height: frame.height,
+                rotation,
+                type: frame.type,
+              },
+              'video frame geometry',
+            );
+          this.#latest = { frame, rotation, at: Date.now() }; // the newest replaces the rest
         }
       } catch (e) {
         if (!this.#closed)
