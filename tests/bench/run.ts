@@ -2,6 +2,9 @@
  * Runs the benchmarks against a real server and real workers and prints one JSON document.
  *   node tests/dist/bench/run.js [--only dispatch|routing|transcription|vision] [--iterations N] [--events N]
  *     [--utterances N] [--speakers 1,2,4,6] [--seconds S]
+ *   --only vision-capacity [--cameras 1,2,4,8,12,16] [--step-seconds 30] [--idle]
+ *   --only vision-memory [--minutes 10] [--memory-cameras 3]
+ * (vision-capacity and vision-memory run only when asked for: they take minutes)
  */
 import { parseArgs } from 'node:util';
 import { startCrew } from '../support/crew-harness.js';
@@ -9,6 +12,7 @@ import { benchDispatchJoin } from './dispatch-join.js';
 import { benchEventRouting } from './event-routing.js';
 import { benchTranscription } from './transcription-bench.js';
 import { benchVision } from './vision-bench.js';
+import { benchVisionCapacity, benchVisionMemory } from './vision-capacity.js';
 import { benchChangeDetector } from './vision-change.js';
 
 const { values } = parseArgs({
@@ -20,6 +24,11 @@ const { values } = parseArgs({
     speakers: { type: 'string', default: '1,2,4,6' },
     seconds: { type: 'string', default: '30' },
     changes: { type: 'string', default: '10' },
+    cameras: { type: 'string', default: '1,2,4,8,12,16' },
+    'step-seconds': { type: 'string', default: '30' },
+    idle: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '10' },
+    'memory-cameras': { type: 'string', default: '3' },
   },
 });
 
@@ -27,6 +36,20 @@ const results: unknown[] = [];
 if (!values.only || values.only === 'vision') {
   results.push(await benchChangeDetector());
   results.push(...(await benchVision({ frames: 20, changes: Number(values.changes) })));
+}
+if (values.only === 'vision-capacity') {
+  results.push(
+    await benchVisionCapacity({
+      cameras: values.cameras.split(',').map(Number),
+      seconds: Number(values['step-seconds']),
+      speaking: !values.idle,
+    }),
+  );
+}
+if (values.only === 'vision-memory') {
+  results.push(
+    await benchVisionMemory({ minutes: Number(values.minutes), cameras: Number(values['memory-cameras']) }),
+  );
 }
 if (!values.only || values.only === 'transcription') {
   results.push(

@@ -14,7 +14,7 @@ import { type Crew, startCrew } from '../support/crew-harness.js';
 import { enterCrewRoom } from '../support/crew-room.js';
 import { startFakeDeepgram } from '../support/fake-providers/fake-deepgram.js';
 import { FakeMicrophone, readAudio16k, SAMPLE_RATE, synthesize } from '../support/media.js';
-import { descendants } from '../support/process-tree.js';
+import { cpuSecondsBetween, treeUsage } from '../support/process-tree.js';
 import { join } from '../support/room-client.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { summarize } from './stats.js';
@@ -104,38 +104,6 @@ async function latencyBench(crew: Crew, room: string, n: number) {
   return summarize(samples);
 }
 
-interface ProcSample {
-  ticks: Map<number, number>;
-  rssKb: number;
-  recognizers: number;
-}
-
-/** CPU ticks per process, total RSS and recognizer count of a process tree. */
-function sampleTree(root: number): ProcSample {
-  const ticks = new Map<number, number>();
-  let rssKb = 0;
-  let recognizers = 0;
-  for (const p of [{ pid: root, comm: '' }, ...descendants(root)]) {
-    try {
-      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks.set(p.pid, Number(f[11]) + Number(f[12]));
-      rssKb += Number(f[21]) * 4;
-      if (p.comm.startsWith('pocketsphinx')) recognizers++;
-    } catch {
-      // exited
-    }
-  }
-  return { ticks, rssKb, recognizers };
-}
-
-/** CPU seconds used between two samples by processes alive in the second (new ones count from 0). */
-function cpuSeconds(a: ProcSample, b: ProcSample): number {
-  let t = 0;
-  for (const [pid, ticks] of b.ticks) t += ticks - (a.ticks.get(pid) ?? 0);
-  return t / 100;
-}
-
 /** `speakers` people talking at once (each utterance then a pause), for `seconds`. */
 async function capacityStep(crew: Crew, speakers: number, seconds: number) {
   const room = `bench-capacity-${speakers}`;
@@ -152,7 +120,7 @@ async function capacityStep(crew: Crew, speakers: number, seconds: number) {
   await sleep(2000);
   const speech = GENERATED.map(([t, v]) => synthesize(t as string, v));
   const latencies: number[] = [];
-  const c0 = sampleTree(worker);
+  const c0 = treeUsage(worker);
   const t0 = Date.now();
   if (speakers === 0) await sleep(seconds * 1000); // the idle baseline
   await Promise.all(
@@ -179,7 +147,7 @@ async function capacityStep(crew: Crew, speakers: number, seconds: number) {
     }),
   );
   const elapsed = (Date.now() - t0) / 1000;
-  const c1 = sampleTree(worker);
+  const c1 = treeUsage(worker);
   for (const p of people) {
     await p.mic.stop();
     await p.r.disconnect();
@@ -190,9 +158,9 @@ async function capacityStep(crew: Crew, speakers: number, seconds: number) {
   return {
     speakers,
     latencyMs: summarize(latencies),
-    cpuCoresUsed: Math.round((cpuSeconds(c0, c1) / elapsed) * 100) / 100,
+    cpuCoresUsed: Math.round((cpuSecondsBetween(c0, c1) / elapsed) * 100) / 100,
     transcriberWorkerTreeRssMb: Math.round(c1.rssKb / 1024),
-    recognizerProcesses: c1.recognizers,
+    recognizerProcesses: c1.procs.filter((p) => p.comm.startsWith('pocketsphinx')).length,
   };
 }
 
