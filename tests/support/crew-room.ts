@@ -3,7 +3,7 @@
  */
 import type { Room } from '@livekit/rtc-node';
 import { type DispatchCrewOptions, dispatchCrew } from '@roomcrew/cli';
-import { AGENT_NAMES, ATTR_AGENT_NAME } from '@roomcrew/shared';
+import { AGENT_NAMES, ATTR_AGENT_NAME, LK_ATTR_AGENT_STATE } from '@roomcrew/shared';
 import type { Crew } from './crew-harness.js';
 import { collectCrewEvents, collectTranscriptions, join } from './room-client.js';
 import { waitFor } from './wait.js';
@@ -15,6 +15,17 @@ export function waitForAgent(room: Room, agentName: string): Promise<true> {
       [...room.remoteParticipants.values()].some((p) => p.attributes[ATTR_AGENT_NAME] === agentName) ||
       undefined,
     `${agentName} to join`,
+  );
+}
+
+/** Resolves once the agent with this agentName reports `lk.agent.state` = state (e.g. listening). */
+export function waitForAgentState(room: Room, agentName: string, state: string): Promise<true> {
+  return waitFor(
+    () =>
+      [...room.remoteParticipants.values()].some(
+        (p) => p.attributes[ATTR_AGENT_NAME] === agentName && p.attributes[LK_ATTR_AGENT_STATE] === state,
+      ) || undefined,
+    `${agentName} to be ${state}`,
   );
 }
 

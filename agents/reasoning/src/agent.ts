@@ -47,7 +47,12 @@ export default defineAgent({
         : new RuleBrain(loadRules(cfg.CREW_RULES_FILE)),
     );
     const voice = new Voice(ttsEngines(cfg, findExecutable(cfg.FLITE_BIN, SETUP_COMMAND)), log);
+    const orchestratorReady = channel.reachOrchestrator(30_000).then((id) => {
+      if (!id) log.error('no orchestrator answered within 30 s; the reasoner acts once one does');
+      return id ?? channel.reachOrchestrator(Number.POSITIVE_INFINITY);
+    });
     const reasoner = new RoomReasoner({
+      orchestratorReady,
       room: ctx.room,
       channel,
       log,
@@ -72,9 +77,9 @@ export default defineAgent({
       await mcp.close();
       log.info({ stats: reasoner.stats }, 'reasoner stopping');
     });
-    await voice.publish(ctx.room);
-    await channel.reachOrchestrator(10_000);
+    // Listen from the first moment (chat and events are not replayed); act once the orchestrator answers.
     reasoner.start();
+    await voice.publish(ctx.room);
     log.info(
       { brains: brains.map((b) => b.name), tools: registry.allowed(AGENT_NAMES.reasoner).map((t) => t.name) },
       'reasoner ready',

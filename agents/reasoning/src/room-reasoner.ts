@@ -45,6 +45,11 @@ export interface ReasonerOptions {
   voice?: Voice;
   /** Called with the end-of-room summary once the last person has left. */
   onSummary?: (text: string) => Promise<void>;
+  /**
+   * Resolves once the orchestrator answers: inputs are taken in from the start, and acted on
+   * once the crew channel works.
+   */
+  orchestratorReady: Promise<unknown>;
 }
 
 type Decision = CrewPayload<'escalation.decision'>;
@@ -111,7 +116,7 @@ export class RoomReasoner {
     };
     room.on(RoomEvent.ParticipantDisconnected, onLeft);
     this.#off.push(() => room.off(RoomEvent.ParticipantDisconnected, onLeft));
-    void this.#setState('listening');
+    void this.#o.orchestratorReady.then(() => this.#setState('listening'));
   }
 
   /** The end-of-room summary: once per room, as an insight, in the chat and to `onSummary`. */
@@ -211,6 +216,7 @@ export class RoomReasoner {
   async #drain(): Promise<void> {
     this.#thinking = true;
     try {
+      await this.#o.orchestratorReady;
       for (let input = this.#backlog.shift(); input; input = this.#backlog.shift()) {
         await this.#think(input);
       }
@@ -237,6 +243,18 @@ export class RoomReasoner {
         { operator: this.#takeover.operator, thoughts: thoughts.map((t) => t.kind), ref: input.ref },
         'an operator has taken over: listening only, not acting',
       );
+      // Operators see what the crew held back (nothing of it ran or was said).
+      await this.#o.channel
+        .sendToOrchestrator('crew.state', {
+          agent: AGENT_NAMES.reasoner,
+          state: 'ready',
+          detail: {
+            takenOverBy: this.#takeover.operator,
+            heldBack: this.stats.silenced,
+            latest: thoughts.map((t) => (t.kind === 'tool' ? `${t.tool} ${JSON.stringify(t.args)}` : t.text)),
+          },
+        })
+        .catch((e) => this.#o.log.warn({ err: e }, 'could not report held-back thoughts'));
       return;
     }
     this.latencies.push(Date.now() - input.ts);
@@ -479,7 +497,7 @@ export class RoomReasoner {
 
   #state = '';
   async #setState(state: 'listening' | 'thinking' | 'speaking'): Promise<void> {
-    if (this.#state === state) return;
+    if (this.#state === state || (this.#state === '' && state !== 'listening')) return;
     this.#state = state;
     try {
       await this.#o.room.localParticipant?.setAttributes({ [LK_ATTR_AGENT_STATE]: state });

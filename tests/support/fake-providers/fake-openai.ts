@@ -53,6 +53,17 @@ export interface TranscriptionRequest {
   status: number;
 }
 
+export interface ChatRequestBody {
+  model?: string;
+  stream?: boolean;
+  messages?: { role: string; content: unknown }[];
+  tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+}
+export interface ChatReply {
+  text?: string;
+  toolCalls?: { name: string; arguments: string }[];
+}
+
 export interface FakeOpenAI {
   /** Value for the plugin's `baseURL` option: `http://127.0.0.1:PORT/v1`. */
   baseURL: string;
@@ -74,6 +85,14 @@ export interface FakeOpenAI {
   chatRequests(): number;
   /** The JSON body of the last chat completion request (model, messages with the image). */
   lastChatRequest(): unknown;
+  /**
+   * Decides per request what a streamed chat completion answers: text and/or tool calls (streamed
+   * in argument pieces with finish_reason "tool_calls", as the real API does). Undefined falls
+   * back to the chat script.
+   */
+  setChatResponder(fn: ((body: ChatRequestBody) => ChatReply | undefined) | undefined): void;
+  /** Every chat completion request body, in order. */
+  chatBodies(): ChatRequestBody[];
   /** Delay every HTTP answer (and realtime transcript delivery) by `ms`. */
   setDelay(ms: number): void;
   stop(): Promise<void>;
@@ -112,6 +131,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   let script = opts.script ?? 'hello from the fake openai';
   let chatScript = opts.chatScript ?? 'a scripted description from the fake';
   let chatRequests = 0;
+  let responder: ((body: ChatRequestBody) => ChatReply | undefined) | undefined;
+  const chatLog: ChatRequestBody[] = [];
   let lastChat: unknown;
   const vadRms = opts.vadRms ?? 0.01;
   let delayMs = 0;
@@ -235,9 +256,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   const chat = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { model?: string; stream?: boolean };
+    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as ChatRequestBody;
     chatRequests++;
     lastChat = body;
+    chatLog.push(body);
     if (!bearer(req)) return sendError(res, 401, 'Incorrect API key provided', 'invalid_api_key');
     if (failures.left > 0) {
       failures.left--;
@@ -266,6 +288,23 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       res.write(
         `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
       );
+    const reply = responder?.(body);
+    if (reply) {
+      send({ role: 'assistant', content: reply.text ? '' : null });
+      for (const word of (reply.text ?? '').split(/(?<= )/).filter(Boolean)) send({ content: word });
+      (reply.toolCalls ?? []).forEach((call, index) => {
+        const callId = `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+        send({
+          tool_calls: [{ index, id: callId, type: 'function', function: { name: call.name, arguments: '' } }],
+        });
+        for (let i = 0; i < call.arguments.length; i += 12) {
+          send({ tool_calls: [{ index, function: { arguments: call.arguments.slice(i, i + 12) } }] });
+        }
+      });
+      send({}, reply.toolCalls?.length ? 'tool_calls' : 'stop');
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     send({ role: 'assistant', content: '' });
     for (const word of chatScript.split(/(?<= )/)) send({ content: word });
     send({}, 'stop');
@@ -464,6 +503,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     },
     chatRequests: () => chatRequests,
     lastChatRequest: () => lastChat,
+    setChatResponder: (fn) => {
+      responder = fn;
+    },
+    chatBodies: () => [...chatLog],
     failNext(n: number, status = 500) {
       failures = { left: n, status };
     },
