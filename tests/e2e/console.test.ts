@@ -2,7 +2,10 @@
  * The web console in a real browser (Debian chromium), against a real server and the real crew:
  * a participant joins from the page with a fake camera and a microphone playing speech and sees
  * their own captions; who may be an operator is decided by the server, and the orchestrator
- * refuses a forged decision from a participant's page.
+ * refuses a forged decision from a participant's page; an escalation raised by the reasoner
+ * reaches the operator's page only, the operator approves it with an edited argument, the
+ * webhook receives that argument and the tool result reaches everyone's feed; takeover, handback
+ * and the crew controls work from the operator's page.
  */
 import { writeFileSync } from 'node:fs';
 import { consoleCrewControl, dispatchCrew } from '@roomcrew/cli';
@@ -23,11 +26,15 @@ import {
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { wordOverlap } from '../support/media.js';
 import { waitFor } from '../support/wait.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const PASSCODE = 'console-test-passcode';
 const PHRASE = 'the weather today is sunny and warm';
+const SLACK_PHRASE = 'send the summary to the team chat';
+const EDITED_TEXT = 'Summary approved by the operator';
 
 let crew: Crew;
+let hook: WebhookReceiver;
 let web: ConsoleServer;
 const browsers: Browser[] = [];
 
@@ -58,7 +65,8 @@ function shownCaptions(page: Page): Promise<{ speaker: string; text: string }[]>
 }
 
 beforeAll(async () => {
-  crew = await startCrew('console');
+  hook = await startWebhookReceiver();
+  crew = await startCrew('console', { env: { CREW_WEBHOOK_URL: hook.url } });
   web = await startConsoleServer({
     livekit: crew.target,
     control: consoleCrewControl(crew.target),
@@ -73,6 +81,7 @@ afterAll(async () => {
   await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
   await web?.close();
   await crew?.stop();
+  await hook?.stop();
 });
 
 describe('console: participant', () => {
@@ -230,5 +239,85 @@ describe('console: who is an operator', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('console: operator', () => {
+  it("shows the reasoner's escalation to the operator only; approved with an edited argument, the result reaches both feeds", async () => {
+    const room = 'console-escalation';
+    await dispatchCrew(crew.target, room);
+    const op = await browserPage(silenceWav(crew.artifacts), room);
+    await joinFromPage(op, { name: 'Olga Operator', room, passcode: PASSCODE });
+    await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 60_000 });
+    const pat = await browserPage(speechWav(crew.artifacts, 'slack', SLACK_PHRASE, 3, 60), room);
+    await joinFromPage(pat, { name: 'Pat Participant', room });
+
+    const card = op.locator('[data-escalation]').first();
+    await card.waitFor({ timeout: 90_000 });
+    expect(await card.locator('.rc-tool').textContent()).toBe('send_webhook');
+    expect(await card.locator('.rc-muted').first().textContent()).toBe('Reasoner wants to run');
+    expect(await card.locator('.rc-reason').textContent()).toMatch(/team chat/i);
+    expect(await card.locator('.rc-timer').textContent()).toMatch(/^\d+:\d\d$/);
+    // Only operators are offered escalations, and a participant's page has no such controls.
+    expect(await pat.locator('[data-escalation]').count()).toBe(0);
+    expect(await pat.locator('.rc-escalations').count()).toBe(0);
+    expect(hook.received).toEqual([]);
+    await op.screenshot({ path: `${crew.artifacts}/operator.png` });
+
+    const args = JSON.parse(await card.locator('textarea').inputValue()) as Record<string, unknown>;
+    await card.locator('textarea').fill(JSON.stringify({ ...args, text: EDITED_TEXT }, null, 2));
+    await card.getByLabel('Note (optional)').fill('shortened for the channel');
+    await card.getByRole('button', { name: 'Approve with edits' }).click();
+
+    const post = await waitFor(() => hook.received.at(-1), 'the webhook post');
+    expect(JSON.stringify(post.body)).toContain(EDITED_TEXT);
+    expect(hook.received).toHaveLength(1);
+    await card.waitFor({ state: 'detached' });
+    for (const page of [op, pat]) {
+      await page.getByRole('tab', { name: /Crew feed/ }).click();
+      await page
+        .locator('[data-type="tool.result"]', { hasText: 'send_webhook' })
+        .locator('[data-status="ok"]')
+        .waitFor({ timeout: 30_000 });
+    }
+    await pat.screenshot({ path: `${crew.artifacts}/participant-feed.png` });
+    await op.getByRole('tab', { name: 'Decisions' }).click();
+    const decided = op.locator('[data-decision="approve"]');
+    await decided.waitFor();
+    expect(await decided.textContent()).toMatch(/with edited arguments.*shortened for the channel/);
+    await op.screenshot({ path: `${crew.artifacts}/operator-decided.png` });
+
+    // Takeover: everyone sees who holds the crew, until the operator hands back.
+    await op.getByRole('button', { name: 'Take over' }).click();
+    await pat.getByTestId('takeover-banner').waitFor({ timeout: 30_000 });
+    expect(await pat.getByTestId('takeover-banner').textContent()).toBe(
+      'Olga Operator has taken over the crew',
+    );
+    await op.getByRole('button', { name: 'Hand back' }).click();
+    await pat.getByTestId('takeover-banner').waitFor({ state: 'detached', timeout: 30_000 });
+
+    // Crew controls: the agents present and healthy; removing one (the orchestrator brings it back).
+    await op.getByRole('tab', { name: 'Crew', exact: true }).click();
+    const transcriber = op.locator(`.rc-crew-list [data-agent="${AGENT_NAMES.transcriber}"]`);
+    await transcriber.waitFor();
+    for (const name of [AGENT_NAMES.orchestrator, AGENT_NAMES.reasoner, AGENT_NAMES.transcriber]) {
+      expect(await op.locator(`.rc-crew-list [data-agent="${name}"]`).getAttribute('data-healthy')).toBe(
+        'true',
+      );
+    }
+    await op.getByRole('button', { name: 'Dispatch crew' }).click();
+    const before = await transcriber.locator('.rc-muted').textContent();
+    await transcriber.getByRole('button', { name: 'Remove' }).click();
+    await waitFor(
+      async () => {
+        const now = await op
+          .locator(`.rc-crew-list [data-agent="${AGENT_NAMES.transcriber}"] .rc-muted`)
+          .allTextContents();
+        return now.length === 1 && now[0] !== before;
+      },
+      'the removed transcriber to be replaced by a new one',
+      90_000,
+    );
+    expect(await op.locator('.rc-crew .rc-error').count()).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { type DecideRequest, decideRequestSchema, RPC, type TakeoverState } from
 import { useEffect, useState } from 'react';
 import type { TokenResponse } from '../../src/api';
 import type { CrewRoomState, Escalation } from './crew-room';
-import { agentLabel, agentNameOf } from './crew-room';
+import { agentLabel, agentNameOf, displayName } from './crew-room';
 import { callOrchestrator } from './rpc';
 
 /** Open escalations, pinned above the tabs so an operator never misses one. */
@@ -208,6 +208,7 @@ function TakeoverButton({
 }
 
 export function DecisionHistory({ decisions }: { decisions: CrewRoomState['decisions'] }) {
+  const room = useRoomContext();
   if (decisions.length === 0) return <p className="rc-empty">Decisions on escalations appear here.</p>;
   return (
     <section className="rc-scroll" aria-label="Decision history">
@@ -221,7 +222,7 @@ export function DecisionHistory({ decisions }: { decisions: CrewRoomState['decis
             <span className="rc-muted">{new Date(d.at).toLocaleTimeString()}</span>
           </header>
           <p>
-            {d.fallback ? 'Deadline passed: fallback applied' : `by ${d.decidedBy}`}
+            {d.fallback ? 'Deadline passed: fallback applied' : `by ${displayName(room, d.decidedBy)}`}
             {d.args ? ' · with edited arguments' : ''}
           </p>
           {d.note && <blockquote className="rc-context">{d.note}</blockquote>}

@@ -1,3 +1,4 @@
+import './zod-config';
 import '@livekit/components-styles';
 import './styles.css';
 import { createRoot } from 'react-dom/client';
