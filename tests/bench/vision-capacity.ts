@@ -59,17 +59,30 @@ function tone(): Int16Array {
   return t;
 }
 
+/**
+ * The face picture at 24 brightness levels, 4 apart: shown in a sawtooth (a step every 250 ms),
+ * two samples a second or more apart always differ by more than the camera threshold, whatever
+ * the sampling phase. Shared by every camera.
+ */
+let faceLevels: Uint8Array[] | undefined;
+function faceAt(ms: number, phase: number): Uint8Array {
+  if (!faceLevels) {
+    const face = imageFrame(faceImage(), 640, 480);
+    faceLevels = Array.from({ length: 24 }, (_, k) =>
+      face.map((v, i) => (i < 640 * 480 ? Math.min(255, Math.max(0, v + k * 4 - 46)) : v)),
+    );
+  }
+  return faceLevels[(Math.floor(ms / 250) + phase) % faceLevels.length]!;
+}
+
 /** A participant with a changing face on camera and, when speaking, a tone on the microphone. */
-async function cameraPerson(crew: Crew, room: string, identity: string, speaking: boolean) {
+async function cameraPerson(crew: Crew, room: string, identity: string, speaking: boolean, phase = 0) {
   const r = await join(crew.target, room, identity);
-  const face = imageFrame(faceImage(), 640, 480);
-  const darker = face.map((v, i) => (i < 640 * 480 ? Math.max(0, v - 40) : v));
-  const cam = new FakeScreen(face, 640, 480);
+  const cam = new FakeScreen(faceAt(Date.now(), phase), 640, 480);
   await cam.publish(r, TrackSource.SOURCE_CAMERA, 5);
-  let n = 0;
-  const flip = setInterval(() => {
-    cam.picture = n++ % 2 ? face : darker;
-  }, 500);
+  const change = setInterval(() => {
+    cam.picture = faceAt(Date.now(), phase);
+  }, 250);
   const mic = speaking ? new FakeMicrophone() : undefined;
   let talking = true;
   if (mic) {
@@ -82,7 +95,7 @@ async function cameraPerson(crew: Crew, room: string, identity: string, speaking
   return {
     async stop() {
       talking = false;
-      clearInterval(flip);
+      clearInterval(change);
       await cam.stop();
       await mic?.stop();
       await r.disconnect();
@@ -109,7 +122,7 @@ async function capacityStep(crew: Crew, cameras: number, seconds: number, speaki
   const ids = Array.from({ length: cameras }, (_, i) => `cam-${i}`);
   const { operator, events } = await operatorIn(crew, room, ids);
   const people = [];
-  for (const id of ids) people.push(await cameraPerson(crew, room, id, speaking));
+  for (const [i, id] of ids.entries()) people.push(await cameraPerson(crew, room, id, speaking, i * 5));
   await waitFor(
     () => (latestMetrics(events)?.following ?? 0) >= cameras,
     `the vision agent to follow ${cameras} cameras`,
@@ -219,7 +232,7 @@ export async function benchVisionMemory(opts: { minutes: number; cameras: number
     const ids = Array.from({ length: opts.cameras }, (_, i) => `cam-${i}`);
     const { operator, events } = await operatorIn(crew, room, ids);
     rooms.push(operator);
-    for (const id of ids) stops.push((await cameraPerson(crew, room, id, true)).stop);
+    for (const [i, id] of ids.entries()) stops.push((await cameraPerson(crew, room, id, true, i * 5)).stop);
     const presenter = await join(crew.target, room, 'presenter');
     rooms.push(presenter);
     const screen = new FakeScreen(renderSlide(['Slide 1', 'Agenda']));

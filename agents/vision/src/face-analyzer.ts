@@ -94,6 +94,14 @@ export class FaceAnalyzer {
         filter: { enabled: false },
       });
       await human.load();
+      // The first inference compiles the models' kernels (seconds on wasm): pay it here, once,
+      // rather than on the first frame, where it would count as analysis time.
+      const blank = human.tf.tensor3d(new Int32Array(64 * 64 * 3), [64, 64, 3], 'int32');
+      try {
+        await human.detect(blank);
+      } finally {
+        blank.dispose();
+      }
       this.#human = human;
       return human;
     })();

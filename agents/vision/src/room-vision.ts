@@ -92,6 +92,9 @@ export class RoomVision {
   #shedLevel = 0;
   #latencyMs = 0;
   #calm = 0;
+  /** Analyses measured since the shed level last changed. */
+  #sinceChange = 0;
+  #lastAnalysisAt = 0;
   observations = 0;
   cloudFallbacks = 0;
 
@@ -131,26 +134,45 @@ export class RoomVision {
     this.#reevaluate();
   }
 
-  /** Sheds on its own when analyses run over budget, and recovers when they are well under. */
+  /**
+   * Sheds on its own when analyses run over budget, and recovers when they are well under. A
+   * level change waits for a few measurements at the current level, so one slow pair of
+   * concurrent analyses does not shed two levels at once.
+   */
   #observeLatency(ms: number): void {
+    this.#lastAnalysisAt = Date.now();
+    this.#sinceChange++;
     this.#latencyMs = this.#latencyMs === 0 ? ms : 0.7 * this.#latencyMs + 0.3 * ms;
     const budget = this.#o.cfg.CREW_VISION_ANALYSIS_BUDGET_MS;
-    if (this.#latencyMs > budget && this.#shedLevel < SHED_SCREEN_ONLY) {
-      this.#shedLevel++;
-      this.#calm = 0;
-      this.#o.log.warn(
-        { latencyMs: Math.round(this.#latencyMs), budget, ...this.rates() },
-        'vision analysis over budget: shedding',
-      );
-      this.#applyRates();
+    if (this.#latencyMs > budget && this.#shedLevel < SHED_SCREEN_ONLY && this.#sinceChange >= 3) {
+      this.#changeShedLevel(+1, 'vision analysis over budget: shedding');
     } else if (this.#latencyMs < budget / 3 && this.#shedLevel > 0 && ++this.#calm >= 5) {
-      this.#shedLevel--;
-      this.#calm = 0;
-      this.#o.log.info(
-        { latencyMs: Math.round(this.#latencyMs), ...this.rates() },
-        'vision analysis back under budget: recovering',
-      );
-      this.#applyRates();
+      this.#changeShedLevel(-1, 'vision analysis back under budget: recovering');
+    }
+  }
+
+  #changeShedLevel(step: 1 | -1, why: string): void {
+    this.#shedLevel += step;
+    this.#calm = 0;
+    this.#sinceChange = 0;
+    const fields = {
+      latencyMs: Math.round(this.#latencyMs),
+      budget: this.#o.cfg.CREW_VISION_ANALYSIS_BUDGET_MS,
+      ...this.rates(),
+    };
+    if (step > 0) this.#o.log.warn(fields, why);
+    else this.#o.log.info(fields, why);
+    this.#applyRates();
+  }
+
+  /**
+   * Shed down to screen shares only with none to look at, nothing is measured any more: after a
+   * quiet report period the agent steps back up, and sheds again if the load is still too high.
+   */
+  #recoverWhenIdle(): void {
+    if (this.#shedLevel > 0 && Date.now() - this.#lastAnalysisAt > REPORT_EVERY_MS) {
+      this.#latencyMs = 0;
+      this.#changeShedLevel(-1, 'no analyses to measure while shedding: recovering');
     }
   }
 
@@ -182,6 +204,7 @@ export class RoomVision {
     );
     this.#reevaluate();
     this.#reporter = setInterval(() => {
+      this.#recoverWhenIdle();
       this.#report();
       if (++this.#reports % 6 === 0) this.#o.log.info(this.metrics(), 'vision metrics');
     }, REPORT_EVERY_MS);
@@ -293,6 +316,8 @@ export class RoomVision {
     );
     this.#samplers.set(sid, sampler);
     sampler.start();
+    if (source === 'camera')
+      this.#faces.load().catch((e) => this.#o.log.error({ err: e }, 'could not load the face models'));
     this.#o.log.info({ trackSid: sid, participant: p.identity, source }, 'following video track');
     this.#report();
   }
@@ -382,8 +407,8 @@ export class RoomVision {
         );
       }
     }
-    const localStart = Date.now();
     if (source === 'screen') {
+      const localStart = Date.now();
       const result = await ocr(this.#o.tesseract, frame);
       this.#observeLatency(Date.now() - localStart);
       const text = clipForJson(result.text, OCR_BYTES);
@@ -398,8 +423,10 @@ export class RoomVision {
         },
       );
     }
+    await this.#faces.load(); // loading the models is not analysis time
+    const faceStart = Date.now();
     const result = await this.#faces.analyse(frame);
-    this.#observeLatency(Date.now() - localStart);
+    this.#observeLatency(Date.now() - faceStart);
     // Only what changed is news: the number of faces, or who looks away.
     const key = `${result.faces.length}/${result.faces.filter((x) => x.lookingAway).length}`;
     return this.#observe(f, key, describeFaces(who, result), {
