@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { apiClients, dispatchCrew, roomStatus } from '@roomcrew/cli';
-import { AGENT_NAMES } from '@roomcrew/shared';
+import { AGENT_NAMES, DEFAULT_CREW } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { collectCrewEvents, join } from '../support/room-client.js';
@@ -28,17 +28,15 @@ async function activeAgents(room: string) {
   );
 }
 
-const oneOfEach = (c: Record<string, number>) =>
-  c[AGENT_NAMES.orchestrator] === 1 && c[AGENT_NAMES.transcriber] === 1;
+/** The orchestrator and the default crew (transcriber and reasoner). */
+const CREW = [AGENT_NAMES.orchestrator, ...DEFAULT_CREW].sort();
+const oneOfEach = (c: Record<string, number>) => CREW.every((name) => c[name] === 1);
 
 /** Exactly one of each, and still so after the orchestrator's join grace has had time to act. */
 async function expectOneOfEachStable(room: string): Promise<void> {
   await waitFor(async () => oneOfEach(await agentCounts(room)), `one of each agent in ${room}`);
   await sleep(4000);
-  expect(await agentCounts(room)).toEqual({
-    [AGENT_NAMES.orchestrator]: 1,
-    [AGENT_NAMES.transcriber]: 1,
-  });
+  expect(await agentCounts(room)).toEqual(Object.fromEntries(CREW.map((name) => [name, 1])));
 }
 
 beforeAll(async () => {
@@ -50,21 +48,18 @@ afterAll(async () => {
 });
 
 describe('crew dispatch', () => {
-  it('brings the orchestrator and the transcriber into the room as AGENT participants', async () => {
+  it('brings the orchestrator, the transcriber and the reasoner into the room as AGENT participants', async () => {
     const d = await dispatchCrew(crew.target, 'dispatch-1');
     expect(d.created).toBe(true);
-    expect(JSON.parse(d.metadata)).toEqual({ crew: [AGENT_NAMES.transcriber] });
+    expect(JSON.parse(d.metadata)).toEqual({ crew: [AGENT_NAMES.transcriber, AGENT_NAMES.reasoner] });
     await waitFor(async () => oneOfEach(await agentCounts('dispatch-1')), 'the crew to join');
     const status = await roomStatus(crew.target, 'dispatch-1');
     const agents = status.participants.filter((p) => p.agentName);
-    expect(agents.map((a) => a.kind)).toEqual(['agent', 'agent']);
-    expect(agents.map((a) => a.agentName).sort()).toEqual([
-      AGENT_NAMES.orchestrator,
-      AGENT_NAMES.transcriber,
-    ]);
-    // one dispatch of the orchestrator from us, one of the transcriber from the orchestrator
+    expect(agents.map((a) => a.kind)).toEqual(['agent', 'agent', 'agent']);
+    expect(agents.map((a) => a.agentName).sort()).toEqual(CREW);
+    // one dispatch of the orchestrator from us, one of each member from the orchestrator
     const named = status.dispatches.filter((x) => x.agentName);
-    expect(named.map((x) => x.agentName).sort()).toEqual([AGENT_NAMES.orchestrator, AGENT_NAMES.transcriber]);
+    expect(named.map((x) => x.agentName).sort()).toEqual(CREW);
   });
 
   it('is idempotent: dispatching the crew twice leaves exactly one of each agent', async () => {
@@ -78,7 +73,7 @@ describe('crew dispatch', () => {
   it('leaves one of each even when the orchestrator is dispatched twice at once through the raw API', async () => {
     const { rooms, dispatch } = apiClients(crew.target);
     await rooms.createRoom({ name: 'dispatch-3' });
-    const metadata = JSON.stringify({ crew: [AGENT_NAMES.transcriber] });
+    const metadata = JSON.stringify({ crew: DEFAULT_CREW });
     await Promise.all([
       dispatch.createDispatch('dispatch-3', AGENT_NAMES.orchestrator, { metadata }),
       dispatch.createDispatch('dispatch-3', AGENT_NAMES.orchestrator, { metadata }),
