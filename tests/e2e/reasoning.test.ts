@@ -4,7 +4,7 @@
  * decisions over RPC (approve with edited arguments, reject, refused callers, races), pending
  * without an operator, the deadline fallback, takeover, and the audit trail.
  */
-import { type Room, RoomEvent } from '@livekit/rtc-node';
+import { AudioStream, type RemoteTrack, type Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
 import { dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES, ATTR_TAKEOVER, type AuditRecord, RPC, RPC_ERROR, readAudit } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -357,5 +357,61 @@ describe('reasoner (rule engine) and escalations', () => {
     );
     expect(refused.length).toBeGreaterThanOrEqual(4);
     expect(refused.every((r) => r.actor === 'strict-op')).toBe(true);
+  });
+
+  it('answers aloud on its own track when addressed, and stops when someone starts speaking', async () => {
+    const ROOM = 'reason-voice';
+    await crewRoom(ROOM);
+    const ann = await person(ROOM, 'ann', 'participant', 'Ann');
+    await waitForAgentState(ann.room, AGENT_NAMES.reasoner, 'listening');
+    // Hear the reasoner: subscribe to its voice and track when it is loud.
+    const loud: number[] = [];
+    ann.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
+      if (track.kind !== TrackKind.KIND_AUDIO) return;
+      void (async () => {
+        for await (const frame of new AudioStream(track, 16_000, 1)) {
+          let sum = 0;
+          for (const v of frame.data) sum += v * v;
+          if (Math.sqrt(sum / frame.data.length) > 300) loud.push(Date.now());
+        }
+      })();
+    });
+    const reasoner = await waitFor(
+      () =>
+        [...ann.room.remoteParticipants.values()].find(
+          (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.reasoner,
+        ),
+      'the reasoner',
+    );
+    const voice = await waitFor(
+      () => [...reasoner.trackPublications.values()][0],
+      'the reasoner’s voice track',
+    );
+    voice.setSubscribed(true);
+    for (let i = 0; i < 12; i++)
+      await chat(ann.room, `Action item: check item number ${i} of the long list.`);
+    await waitFor(
+      () => ann.events.filter((e) => e.event.type === 'reasoning.action_item').length >= 12 || undefined,
+      'items',
+    );
+
+    await chat(ann.room, 'Crew, what are the action items?');
+    const answer = await waitForEvent(ann.events, 'reasoning.insight', (e) => e.payload.kind === 'answer');
+    expect(answer.payload.text).toMatch(/^Action items: Ann will check item number 0/);
+    await waitFor(() => loud.length > 50 || undefined, 'the reasoner’s voice');
+    const started = loud[0] as number;
+    // The whole answer is ~30 s of speech; someone talking cuts it short.
+    const mic = new FakeMicrophone();
+    await mic.publish(ann.room);
+    const interruptedAt = Date.now();
+    void mic.say(synthesize('Wait, wait, let me stop you there, we know the list already.'));
+    await waitFor(
+      () => (loud.length > 0 && Date.now() - (loud.at(-1) as number) > 2000) || undefined,
+      'silence',
+    );
+    const stoppedAfter = (loud.at(-1) as number) - interruptedAt;
+    expect(stoppedAfter).toBeLessThan(8000);
+    expect((loud.at(-1) as number) - started).toBeLessThan(20_000);
+    await mic.stop();
   });
 });

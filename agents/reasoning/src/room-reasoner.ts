@@ -6,7 +6,13 @@
  * remembers but neither speaks nor acts.
  */
 import { randomUUID } from 'node:crypto';
-import { type RemoteParticipant, type Room, RoomEvent, type TextStreamReader } from '@livekit/rtc-node';
+import {
+  type RemoteParticipant,
+  type Room,
+  RoomEvent,
+  type TextStreamReader,
+  TrackSource,
+} from '@livekit/rtc-node';
 import {
   AGENT_NAMES,
   ATTR_TAKEOVER,
@@ -99,6 +105,11 @@ export class RoomReasoner {
     };
     room.on(RoomEvent.ActiveSpeakersChanged, onSpeakers);
     this.#off.push(() => room.off(RoomEvent.ActiveSpeakersChanged, onSpeakers));
+    const onPublished = () => {
+      if (this.#o.voice?.speaking) this.#hearPeople(true);
+    };
+    room.on(RoomEvent.TrackPublished, onPublished);
+    this.#off.push(() => room.off(RoomEvent.TrackPublished, onPublished));
 
     const onAttributes = (_changed: Record<string, string>, p: { identity: string }) => {
       const rp = room.remoteParticipants.get(p.identity);
@@ -280,7 +291,13 @@ export class RoomReasoner {
         await host.chat(t.text);
         if (this.#o.voice && !this.#takeover) {
           await this.#setState('speaking');
-          void this.#o.voice.say(t.text).finally(() => void this.#setState('listening'));
+          // The SFU tells a participant who is speaking only about tracks it subscribes to: listen
+          // to people's microphones while speaking, so someone talking can interrupt.
+          this.#hearPeople(true);
+          void this.#o.voice.say(t.text).finally(() => {
+            if (!this.#o.voice?.speaking) this.#hearPeople(false);
+            void this.#setState('listening');
+          });
         }
         return;
       case 'tool':
@@ -488,6 +505,15 @@ export class RoomReasoner {
       this.#o.log.info({ operator: state.operator }, 'operator took over: listening only');
     } else if (!state && was) {
       this.#o.log.info({ operator: was.operator }, 'crew handed back: acting again');
+    }
+  }
+
+  #hearPeople(on: boolean): void {
+    for (const p of this.#o.room.remoteParticipants.values()) {
+      if (isAgent(p)) continue;
+      for (const pub of p.trackPublications.values()) {
+        if (pub.source === TrackSource.SOURCE_MICROPHONE && pub.subscribed !== on) pub.setSubscribed(on);
+      }
     }
   }
 
