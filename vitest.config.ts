@@ -9,6 +9,7 @@ export default defineConfig({
       'orchestrator/test/**/*.test.ts',
       'agents/*/test/**/*.test.ts',
       'cli/test/**/*.test.ts',
+      'console/test/**/*.test.ts',
       'tests/e2e/**/*.test.ts',
     ],
     fileParallelism: false,

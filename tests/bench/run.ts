@@ -4,10 +4,12 @@
  *     [--utterances N] [--speakers 1,2,4,6] [--seconds S]
  *   --only vision-capacity [--cameras 1,2,4,8,12,16] [--step-seconds 30] [--idle]
  *   --only vision-memory [--minutes 10] [--memory-cameras 3]
+ *   --only console [--joins 10] [--utterances N] [--escalations 10]   (the web console in chromium)
  * (vision-capacity and vision-memory run only when asked for: they take minutes)
  */
 import { parseArgs } from 'node:util';
 import { startCrew } from '../support/crew-harness.js';
+import { benchConsole } from './console-bench.js';
 import { benchDispatchJoin } from './dispatch-join.js';
 import { benchEventRouting } from './event-routing.js';
 import { benchTranscription } from './transcription-bench.js';
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     idle: { type: 'boolean', default: false },
     minutes: { type: 'string', default: '10' },
     'memory-cameras': { type: 'string', default: '3' },
+    joins: { type: 'string', default: '10' },
+    escalations: { type: 'string', default: '10' },
   },
 });
 
@@ -57,6 +61,15 @@ if (!values.only || values.only === 'transcription') {
       utterances: Number(values.utterances),
       capacity: values.speakers.split(',').map(Number),
       seconds: Number(values.seconds),
+    })),
+  );
+}
+if (!values.only || values.only === 'console') {
+  results.push(
+    ...(await benchConsole({
+      joins: Number(values.joins),
+      utterances: Number(values.utterances),
+      escalations: Number(values.escalations),
     })),
   );
 }

@@ -8,19 +8,21 @@
  * and the crew controls work from the operator's page.
  */
 import { writeFileSync } from 'node:fs';
-import { consoleCrewControl, dispatchCrew } from '@roomcrew/cli';
-import { type ConsoleServer, startConsoleServer, type TokenResponse } from '@roomcrew/console';
-import { AGENT_NAMES, ATTR_ROLE, createLogger, ROLE_OPERATOR, RPC, RPC_ERROR } from '@roomcrew/shared';
+import { dispatchCrew } from '@roomcrew/cli';
+import type { TokenResponse } from '@roomcrew/console';
+import { AGENT_NAMES, ATTR_ROLE, ROLE_OPERATOR, RPC, RPC_ERROR } from '@roomcrew/shared';
 import { TokenVerifier } from 'livekit-server-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ConsoleServer,
   inPage,
   joinFromPage,
   launchBrowser,
   openPage,
   silenceWav,
   speechWav,
+  startCrewConsole,
   waitForPublished,
 } from '../support/browser.js';
 import { type Crew, startCrew } from '../support/crew-harness.js';
@@ -67,14 +69,7 @@ function shownCaptions(page: Page): Promise<{ speaker: string; text: string }[]>
 beforeAll(async () => {
   hook = await startWebhookReceiver();
   crew = await startCrew('console', { env: { CREW_WEBHOOK_URL: hook.url } });
-  web = await startConsoleServer({
-    livekit: crew.target,
-    control: consoleCrewControl(crew.target),
-    operatorPasscode: PASSCODE,
-    port: 0,
-    rateLimit: 600,
-    log: createLogger({ agent: 'console' }, 'error'),
-  });
+  web = await startCrewConsole(crew, { passcode: PASSCODE });
 });
 
 afterAll(async () => {
@@ -212,13 +207,7 @@ describe('console: who is an operator', () => {
   });
 
   it('rate-limits each client address with Retry-After', async () => {
-    const small = await startConsoleServer({
-      livekit: crew.target,
-      control: consoleCrewControl(crew.target),
-      port: 0,
-      rateLimit: 3,
-      log: createLogger({ agent: 'console' }, 'error'),
-    });
+    const small = await startCrewConsole(crew, { rateLimit: 3 });
     try {
       const statuses: number[] = [];
       let retryAfter: string | null = null;

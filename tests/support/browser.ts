@@ -5,7 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { consoleCrewControl } from '@roomcrew/cli';
+import { type ConsoleServer, startConsoleServer } from '@roomcrew/console';
+import { createLogger } from '@roomcrew/shared';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Crew } from './crew-harness.js';
 import { waitFor } from './wait.js';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -41,6 +45,20 @@ export function silenceWav(dir: string, seconds = 10): string {
   return out;
 }
 
+/** The console server for a test crew, on a free port, logging errors only. */
+export function startCrewConsole(crew: Crew, opts: { passcode?: string; rateLimit?: number } = {}) {
+  return startConsoleServer({
+    livekit: crew.target,
+    control: consoleCrewControl(crew.target),
+    port: 0,
+    rateLimit: opts.rateLimit ?? 600,
+    ...(opts.passcode ? { operatorPasscode: opts.passcode } : {}),
+    log: createLogger({ agent: 'console' }, 'error'),
+  });
+}
+
+export type { ConsoleServer };
+
 export async function launchBrowser(microphoneWav: string): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -67,7 +85,8 @@ export async function launchBrowser(microphoneWav: string): Promise<Browser> {
  * and when final captions and escalation cards first appear in the page.
  */
 const PROBES = `(() => {
-  const t = (window.__rcProbe = { speechEnds: [], captions: {}, cards: {} });
+  const t = (window.__rcProbe = { speechEnds: [], captions: {}, cards: {}, lobbyReady: 0, joinClicked: 0 });
+  document.addEventListener('submit', () => { t.joinClicked = performance.now(); }, true);
   const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (c) => {
     const stream = await gum(c);
@@ -94,9 +113,10 @@ const PROBES = `(() => {
     return stream;
   };
   new MutationObserver(() => {
+    if (!t.lobbyReady && document.querySelector('form button[type=submit]')) t.lobbyReady = performance.now();
     for (const el of document.querySelectorAll('[data-caption-final="true"]')) {
-      const k = el.getAttribute('data-speaker') + '|' + el.textContent;
-      if (!(k in t.captions)) t.captions[k] = performance.now();
+      const k = el.getAttribute('data-segment');
+      if (!(k in t.captions)) t.captions[k] = { speaker: el.getAttribute('data-speaker'), at: performance.now() };
     }
     for (const el of document.querySelectorAll('[data-escalation]')) {
       const k = el.getAttribute('data-escalation');
@@ -106,14 +126,26 @@ const PROBES = `(() => {
 })();`;
 
 export interface ProbeReadings {
+  /** performance.now() of the lobby's Join button appearing, and of the click on it. */
+  lobbyReady: number;
+  joinClicked: number;
+  /** performance.now() of each end of speech on the microphone. */
   speechEnds: number[];
-  captions: Record<string, number>;
+  /** Each final caption first shown (speaker identity, performance.now()), by segment id. */
+  captions: Record<string, { speaker: string; at: number }>;
+  /** Date.now() of each escalation card first shown, by escalation id. */
   cards: Record<string, number>;
+  /** performance.now() of the room connection (the page's own `roomcrew:joined` mark). */
+  joined: number;
 }
 
 export function readProbes(page: Page): Promise<ProbeReadings> {
   return page.evaluate(
-    '({ speechEnds: window.__rcProbe.speechEnds, captions: window.__rcProbe.captions, cards: window.__rcProbe.cards })',
+    `(() => {
+      const { speechEnds, captions, cards, lobbyReady, joinClicked } = window.__rcProbe;
+      const joined = performance.getEntriesByName('roomcrew:joined')[0]?.startTime ?? 0;
+      return { speechEnds, captions, cards, lobbyReady, joinClicked, joined };
+    })()`,
   ) as Promise<ProbeReadings>;
 }
 

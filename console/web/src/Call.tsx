@@ -14,11 +14,11 @@ import {
   useTracks,
 } from '@livekit/components-react';
 import { ATTR_TAKEOVER, parseTakeover } from '@roomcrew/shared/contracts';
-import { ConnectionState, type Room, Track } from 'livekit-client';
+import { ConnectionState, type Room, RoomEvent, Track } from 'livekit-client';
 import { useEffect, useState } from 'react';
 import type { TokenResponse } from '../../src/api';
 import { AgentsStrip } from './AgentsStrip';
-import { type CrewRoomState, orchestratorOf, useCrewRoom } from './crew-room';
+import { orchestratorOf, useCrewRoom } from './crew-room';
 import { Logo } from './Logo';
 import { Sidebar } from './Sidebar';
 
@@ -113,7 +113,7 @@ function CallView({ session, error }: { session: TokenResponse; error: string | 
             }}
           />
         </section>
-        <Sidebar crew={crew as CrewRoomState & typeof crew} session={session} takeover={takeover} />
+        <Sidebar crew={crew} session={session} takeover={takeover} />
       </div>
     </div>
   );
@@ -153,14 +153,14 @@ function useTakeover(room: Room) {
   const [value, setValue] = useState(() => orchestratorOf(room)?.attributes[ATTR_TAKEOVER]);
   useEffect(() => {
     const update = () => setValue(orchestratorOf(room)?.attributes[ATTR_TAKEOVER]);
-    room.on('participantAttributesChanged', update);
-    room.on('participantConnected', update);
-    room.on('participantDisconnected', update);
+    room.on(RoomEvent.ParticipantAttributesChanged, update);
+    room.on(RoomEvent.ParticipantConnected, update);
+    room.on(RoomEvent.ParticipantDisconnected, update);
     update();
     return () => {
-      room.off('participantAttributesChanged', update);
-      room.off('participantConnected', update);
-      room.off('participantDisconnected', update);
+      room.off(RoomEvent.ParticipantAttributesChanged, update);
+      room.off(RoomEvent.ParticipantConnected, update);
+      room.off(RoomEvent.ParticipantDisconnected, update);
     };
   }, [room]);
   return parseTakeover(value);

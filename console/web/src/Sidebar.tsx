@@ -86,6 +86,7 @@ function Captions({ captions }: { captions: CrewRoomState['captions'] }) {
           key={c.id}
           className={c.final ? 'rc-caption' : 'rc-caption rc-interim'}
           data-caption-final={c.final}
+          data-segment={c.id}
           data-speaker={c.identity}
         >
           <span className="rc-speaker">{c.name}</span>
