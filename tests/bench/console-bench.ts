@@ -85,7 +85,7 @@ export async function benchConsole(opts: { joins: number; utterances: number; es
     const watcher = await join(crew.target, escRoom, 'bench-op', 'operator');
     const events = collectCrewEvents(watcher);
     const person = await join(crew.target, escRoom, 'bench-person', 'participant', 'Bench Person');
-    await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 60_000 });
+    await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 120_000 });
     const subscribed = new Promise<void>((resolve) =>
       person.once(RoomEvent.LocalTrackSubscribed, () => resolve()),
     );

@@ -89,8 +89,8 @@ describe('console: participant', () => {
     await waitForPublished(page);
 
     // The crew appears as agents (not as video tiles); people are tiles.
-    await page.locator(`[data-agent="${AGENT_NAMES.transcriber}"]`).waitFor({ timeout: 60_000 });
-    await page.locator(`[data-agent="${AGENT_NAMES.orchestrator}"]`).waitFor({ timeout: 60_000 });
+    await page.locator(`[data-agent="${AGENT_NAMES.transcriber}"]`).waitFor({ timeout: 120_000 });
+    await page.locator(`[data-agent="${AGENT_NAMES.orchestrator}"]`).waitFor({ timeout: 120_000 });
     expect(await page.locator('.lk-participant-tile').count()).toBe(1);
     expect(await page.locator('.rc-escalations').count()).toBe(0);
     expect(await page.getByRole('tab', { name: 'Decisions' }).count()).toBe(0);
@@ -99,7 +99,7 @@ describe('console: participant', () => {
       async () =>
         (await shownCaptions(page)).find((c) => c.speaker === identity && wordOverlap(c.text, PHRASE) >= 0.5),
       'the page to show its own final caption',
-      90_000,
+      120_000,
     );
     expect(await page.locator(`[data-speaker="${identity}"] .rc-speaker`).first().textContent()).toBe(
       'Ada Lovelace',
@@ -123,7 +123,7 @@ describe('console: participant', () => {
     // Leave: back to the lobby, out of the room.
     await page.getByRole('button', { name: 'Leave' }).click();
     await page.getByRole('button', { name: /^Join/ }).waitFor();
-  });
+  }, 300_000);
 });
 
 describe('console: who is an operator', () => {
@@ -139,7 +139,7 @@ describe('console: who is an operator', () => {
 
     await page.getByLabel('Join as operator').uncheck();
     await joinFromPage(page, { name: 'Mallory', room });
-    await page.locator(`[data-agent="${AGENT_NAMES.orchestrator}"]`).waitFor({ timeout: 60_000 });
+    await page.locator(`[data-agent="${AGENT_NAMES.orchestrator}"]`).waitFor({ timeout: 120_000 });
     const refusal = await inPage<{ code: number; message: string }>(
       page,
       `(async () => {
@@ -237,12 +237,12 @@ describe('console: operator', () => {
     await dispatchCrew(crew.target, room);
     const op = await browserPage(silenceWav(crew.artifacts), room);
     await joinFromPage(op, { name: 'Olga Operator', room, passcode: PASSCODE });
-    await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 60_000 });
+    await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 120_000 });
     const pat = await browserPage(speechWav(crew.artifacts, 'slack', SLACK_PHRASE, 3, 60), room);
     await joinFromPage(pat, { name: 'Pat Participant', room });
 
     const card = op.locator('[data-escalation]').first();
-    await card.waitFor({ timeout: 90_000 });
+    await card.waitFor({ timeout: 120_000 });
     expect(await card.locator('.rc-tool').textContent()).toBe('send_webhook');
     expect(await card.locator('.rc-muted').first().textContent()).toBe('Reasoner wants to run');
     expect(await card.locator('.rc-reason').textContent()).toMatch(/team chat/i);
@@ -308,5 +308,5 @@ describe('console: operator', () => {
       90_000,
     );
     expect(await op.locator('.rc-crew .rc-error').count()).toBe(0);
-  });
+  }, 420_000);
 });

@@ -175,7 +175,7 @@ export async function joinFromPage(page: Page, form: JoinForm): Promise<{ identi
     await page.getByLabel('Operator passcode').fill(form.passcode);
   }
   await page.getByRole('button', { name: /^Join/ }).click();
-  await page.locator('.rc-status-connected').waitFor({ timeout: 60_000 });
+  await page.locator('.rc-status-connected').waitFor({ timeout: 120_000 });
   const identity = (await page.evaluate('window.roomcrew.room.localParticipant.identity')) as string;
   return { identity };
 }
