@@ -13,7 +13,7 @@ import {
   type TakeoverState,
   takeoverRequestSchema,
 } from '@roomcrew/shared';
-import { isOperator, parseRpcPayload } from '@roomcrew/shared/room';
+import { announcedParticipant, isOperator, parseRpcPayload } from '@roomcrew/shared/room';
 
 export class CrewTakeover {
   constructor(
@@ -27,7 +27,7 @@ export class CrewTakeover {
   }
 
   async take(callerIdentity: string, payload: string): Promise<TakeoverState> {
-    const caller = this.#operator(callerIdentity, 'take over the crew', payload);
+    const caller = await this.#operator(callerIdentity, 'take over the crew', payload);
     const { reason } = this.#parse(callerIdentity, payload);
     const current = this.holder;
     if (current && current.operator !== callerIdentity) {
@@ -51,7 +51,7 @@ export class CrewTakeover {
   }
 
   async handback(callerIdentity: string, payload: string): Promise<{ handedBack: boolean }> {
-    this.#operator(callerIdentity, 'hand the crew back', payload);
+    await this.#operator(callerIdentity, 'hand the crew back', payload);
     const { reason } = this.#parse(callerIdentity, payload);
     const current = this.holder;
     if (!current) return { handedBack: false };
@@ -87,8 +87,8 @@ export class CrewTakeover {
     await me.setAttributes({ [ATTR_TAKEOVER]: value });
   }
 
-  #operator(callerIdentity: string, what: string, payload: string) {
-    const caller = this.room.remoteParticipants.get(callerIdentity);
+  async #operator(callerIdentity: string, what: string, payload: string) {
+    const caller = await announcedParticipant(this.room, callerIdentity, 3000);
     if (!caller || !isOperator(caller)) {
       this.#refuse(callerIdentity, RPC_ERROR.permissionDenied, `only operators may ${what}`, payload);
     }

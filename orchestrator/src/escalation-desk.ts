@@ -17,7 +17,7 @@ import {
   type Logger,
   RPC_ERROR,
 } from '@roomcrew/shared';
-import { type CrewChannel, isOperator, parseRpcPayload } from '@roomcrew/shared/room';
+import { announcedParticipant, type CrewChannel, isOperator, parseRpcPayload } from '@roomcrew/shared/room';
 
 type Status = 'pending' | 'offered' | 'decided' | 'expired';
 
@@ -107,7 +107,7 @@ export class EscalationDesk {
 
   /** RPC `crew.escalation.decide`. Throws RpcError for every refusal, after auditing it. */
   async decide(callerIdentity: string, payload: string): Promise<DecideResponse> {
-    const caller = this.o.room.remoteParticipants.get(callerIdentity);
+    const caller = await announcedParticipant(this.o.room, callerIdentity, 3000);
     const refuse = (code: number, message: string, detail: Record<string, unknown> = {}): never => {
       this.o.audit.append({
         kind: 'escalation.refused',

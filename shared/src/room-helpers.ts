@@ -1,5 +1,5 @@
 /** Who is who in a room, as the SFU and the server-granted attributes say. */
-import { ParticipantKind } from '@livekit/rtc-node';
+import { ParticipantKind, type RemoteParticipant, type Room, RoomEvent } from '@livekit/rtc-node';
 import { ATTR_AGENT_NAME, ATTR_ROLE, ROLE_OPERATOR } from './crew.js';
 
 interface ParticipantLike {
@@ -35,4 +35,29 @@ export function copiesOf(me: ParticipantLike, others: Iterable<ParticipantLike>)
  */
 export function losesTieTo(me: ParticipantLike, other: ParticipantLike): boolean {
   return other.identity < me.identity;
+}
+
+/**
+ * The participant with this identity, waiting up to `timeoutMs` for the room to announce it: an
+ * RPC or a text stream can arrive from someone the room has not told us about yet.
+ */
+export function announcedParticipant(
+  room: Room,
+  identity: string,
+  timeoutMs = 5000,
+): Promise<RemoteParticipant | undefined> {
+  const known = room.remoteParticipants.get(identity);
+  if (known) return Promise.resolve(known);
+  return new Promise((resolve) => {
+    const done = (p: RemoteParticipant | undefined) => {
+      clearTimeout(timer);
+      room.off(RoomEvent.ParticipantConnected, onJoin);
+      resolve(p);
+    };
+    const onJoin = (p: RemoteParticipant) => {
+      if (p.identity === identity) done(p);
+    };
+    const timer = setTimeout(() => done(room.remoteParticipants.get(identity)), timeoutMs);
+    room.on(RoomEvent.ParticipantConnected, onJoin);
+  });
 }

@@ -24,7 +24,7 @@ import {
   parseTakeover,
   type TakeoverState,
 } from '@roomcrew/shared';
-import { agentNameOf, type CrewChannel, isAgent } from '@roomcrew/shared/room';
+import { agentNameOf, announcedParticipant, type CrewChannel, isAgent } from '@roomcrew/shared/room';
 import type { Brain } from './brains.js';
 import { ESCALATE_TOOL } from './builtin-tools.js';
 import { addresses, type RoomInput, type Thought } from './room-input.js';
@@ -194,7 +194,8 @@ export class RoomReasoner {
   }
 
   async #onChat(reader: TextStreamReader, identity: string): Promise<void> {
-    const p = this.#o.room.remoteParticipants.get(identity);
+    // A message can arrive before the room has announced its sender to us: wait for that.
+    const p = await announcedParticipant(this.#o.room, identity);
     let text: string;
     try {
       text = await reader.readAll();
