@@ -4,6 +4,7 @@
  *     [--utterances N] [--speakers 1,2,4,6] [--seconds S]
  *   --only vision-capacity [--cameras 1,2,4,8,12,16] [--step-seconds 30] [--idle]
  *   --only vision-memory [--minutes 10] [--memory-cameras 3]
+ *   --only escalations [--iterations N]   (escalation → operator, decision → tool, reasoner latency)
  *   --only console [--joins 10] [--utterances N] [--escalations 10]   (the web console in chromium)
  * (vision-capacity and vision-memory run only when asked for: they take minutes)
  */
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { startCrew } from '../support/crew-harness.js';
 import { benchConsole } from './console-bench.js';
 import { benchDispatchJoin } from './dispatch-join.js';
+import { benchEscalations } from './escalation-bench.js';
 import { benchEventRouting } from './event-routing.js';
 import { benchTranscription } from './transcription-bench.js';
 import { benchVision } from './vision-bench.js';
@@ -63,6 +65,9 @@ if (!values.only || values.only === 'transcription') {
       seconds: Number(values.seconds),
     })),
   );
+}
+if (!values.only || values.only === 'escalations') {
+  results.push(await benchEscalations(Number(values.iterations)));
 }
 if (!values.only || values.only === 'console') {
   results.push(
