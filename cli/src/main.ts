@@ -297,7 +297,7 @@ function isUnreachable(e: unknown): boolean {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (e: unknown) => {
     const parseError = e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS');
     if (e instanceof UsageError) process.stderr.write(`roomcrew: ${e.message}\n\n${USAGE}\n`);

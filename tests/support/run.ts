@@ -12,6 +12,7 @@ export const PROGRAMS = {
   cli: `${REPO_ROOT}cli/dist/main.js`,
   orchestrator: `${REPO_ROOT}orchestrator/dist/main.js`,
   transcriber: `${REPO_ROOT}agents/transcription/dist/main.js`,
+  reasoner: `${REPO_ROOT}agents/reasoning/dist/main.js`,
 } as const;
 
 /** `env` replaces the LiveKit/crew variables of this process entirely, so tests control them. */
