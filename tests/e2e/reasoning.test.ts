@@ -140,6 +140,12 @@ describe('reasoner (rule engine) and escalations', () => {
     );
     expect(result.payload.status).toBe('rejected');
     expect(result.payload.error).toMatch(/rejected by Olivia: no/);
+    const told = await waitForEvent(
+      mallory.events,
+      'reasoning.insight',
+      (e) => e.payload.kind === 'decision',
+    );
+    expect(told.payload.text).toBe('Olivia rejected send_webhook (no)');
     expect(hook.received).toHaveLength(0);
   });
 

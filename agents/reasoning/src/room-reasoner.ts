@@ -344,7 +344,7 @@ export class RoomReasoner {
     const escalationId = `esc-${randomUUID()}`;
     const deadline = Date.now() + this.#o.escalationTimeoutMs;
     const suspicious = input ? INJECTION.test(input.text) : false;
-    const decided = new Promise<Decision | undefined>((resolve) => {
+    const answered = new Promise<Decision | undefined>((resolve) => {
       const timer = setTimeout(
         () => {
           this.#waiting.delete(escalationId);
@@ -382,7 +382,7 @@ export class RoomReasoner {
       return;
     }
     this.#o.log.info({ escalationId, tool: tool.name, callId }, 'asked an operator');
-    const decision = await decided;
+    const decision = await answered;
     if (!decision) {
       await this.#send('tool.result', {
         callId,
@@ -393,11 +393,10 @@ export class RoomReasoner {
       return;
     }
     const who = this.#nameOf(decision.decidedBy);
-    this.#o.memory.note(
-      'decisions',
-      `${decision.fallback ? 'Deadline fallback' : who} ${decision.decision === 'approve' ? 'approved' : 'rejected'} ${tool.name}${decision.note ? ` (${decision.note})` : ''}`,
-    );
+    const summary = `${decision.fallback ? 'Nobody decided in time, so the fallback' : who} ${decision.decision === 'approve' ? 'approved' : 'rejected'} ${tool.name}${decision.note ? ` (${decision.note})` : ''}`;
+    this.#o.memory.note('decisions', summary);
     const host = this.#host(new AbortController().signal, input?.ref);
+    await host.insight('decision', summary);
     if (decision.decision === 'reject') {
       await this.#send('tool.result', {
         callId,
