@@ -4,7 +4,6 @@
  * the reasoner → its card visible on the operator's page.
  */
 import { appendFileSync } from 'node:fs';
-import { RoomEvent } from '@livekit/rtc-node';
 import { dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES } from '@roomcrew/shared';
 import {
@@ -16,9 +15,8 @@ import {
   speechWav,
   startCrewConsole,
 } from '../support/browser.js';
-import { decide, waitForEvent } from '../support/crew-chat.js';
+import { chat, decide, waitForEvent } from '../support/crew-chat.js';
 import { startCrew } from '../support/crew-harness.js';
-import { FakeMicrophone, SAMPLE_RATE, synthesize } from '../support/media.js';
 import { collectCrewEvents, join } from '../support/room-client.js';
 import { waitFor } from '../support/wait.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
@@ -26,7 +24,7 @@ import { summarize } from './stats.js';
 
 const PASSCODE = 'bench-console-passcode';
 const SPEECH = 'the weather today is sunny and warm';
-const ESCALATE = 'send the summary to the team chat';
+const ESCALATE = 'Please send the summary to the team chat';
 
 export async function benchConsole(opts: { joins: number; utterances: number; escalations: number }) {
   const hook = await startWebhookReceiver();
@@ -77,7 +75,8 @@ export async function benchConsole(opts: { joins: number; utterances: number; es
     await speaker.context().close();
 
     // Escalation raised → card visible on the operator's page (the request's own timestamp, set
-    // by the reasoner, against the moment the card appears; one clock, one machine).
+    // by the reasoner, against the moment the card appears; one clock, one machine). A person
+    // asks in the room chat each time, so recognition errors do not enter this figure.
     const escRoom = 'bench-console-escalations';
     await dispatchCrew(crew.target, escRoom);
     const op = await openPage(silent, `${web.url}/?room=${escRoom}`, log);
@@ -86,21 +85,12 @@ export async function benchConsole(opts: { joins: number; utterances: number; es
     const events = collectCrewEvents(watcher);
     const person = await join(crew.target, escRoom, 'bench-person', 'participant', 'Bench Person');
     await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 120_000 });
-    const subscribed = new Promise<void>((resolve) =>
-      person.once(RoomEvent.LocalTrackSubscribed, () => resolve()),
-    );
-    const mic = new FakeMicrophone();
-    await mic.publish(person);
-    await subscribed; // the transcriber listens from here on
-    const words = synthesize(ESCALATE);
-    const speech = new Int16Array(SAMPLE_RATE / 2 + words.length); // half a second of silence first
-    speech.set(words, SAMPLE_RATE / 2);
     const cardLatency: number[] = [];
     for (let i = 0; i < opts.escalations; i++) {
       const seen = new Set(
         events.filter((e) => e.event.type === 'escalation.request').map((e) => e.event.id),
       );
-      await mic.say(speech);
+      await chat(person, ESCALATE);
       const request = await waitForEvent(events, 'escalation.request', (e) => !seen.has(e.id), 60_000);
       const id = request.payload.escalationId;
       const card = await waitFor(async () => (await readProbes(op)).cards[id], `card ${id}`, 30_000, 20);
@@ -108,7 +98,6 @@ export async function benchConsole(opts: { joins: number; utterances: number; es
       await decide(watcher, { escalationId: id, decision: 'reject', note: 'benchmark' });
       await op.locator(`[data-escalation="${id}"]`).waitFor({ state: 'detached' });
     }
-    await mic.stop();
     await Promise.all([watcher.disconnect(), person.disconnect()]);
     appendFileSync(log, `webhook posts during the benchmark: ${hook.received.length}\n`);
     return [

@@ -26,13 +26,14 @@ import {
   waitForPublished,
 } from '../support/browser.js';
 import { type Crew, startCrew } from '../support/crew-harness.js';
-import { wordOverlap } from '../support/media.js';
+import { FakeScreen, renderSlide, wordOverlap } from '../support/media.js';
+import { join } from '../support/room-client.js';
 import { waitFor } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const PASSCODE = 'console-test-passcode';
 const PHRASE = 'the weather today is sunny and warm';
-const SLACK_PHRASE = 'send the summary to the team chat';
+const ASK = 'Please send the summary to the team chat';
 const EDITED_TEXT = 'Summary approved by the operator';
 
 let crew: Crew;
@@ -119,6 +120,26 @@ describe('console: participant', () => {
     await page.getByRole('button', { name: 'Microphone' }).click();
     await page.getByRole('tab', { name: /Captions/ }).click();
     await page.screenshot({ path: `${crew.artifacts}/participant.png` });
+
+    // A screen share takes the stage; cameras move to the strip beside it.
+    const presenter = await join(crew.target, room, 'presenter', 'participant', 'Grace Hopper');
+    const screen = new FakeScreen(renderSlide(['Quarterly review', 'Revenue up 12%']));
+    await screen.publish(presenter);
+    await page
+      .locator('.lk-focus-layout > .lk-participant-tile[data-lk-source="screen_share"]')
+      .waitFor({ timeout: 60_000 });
+    expect(await page.locator('.lk-carousel .lk-participant-tile').count()).toBe(2);
+    await waitFor(
+      () =>
+        inPage<boolean>(
+          page,
+          `(document.querySelector('.lk-focus-layout > [data-lk-source="screen_share"] video')?.videoWidth ?? 0) > 0`,
+        ),
+      'the screen share to play in the page',
+    );
+    await page.screenshot({ path: `${crew.artifacts}/participant-screenshare.png` });
+    await screen.stop();
+    await presenter.disconnect();
 
     // Leave: back to the lobby, out of the room.
     await page.getByRole('button', { name: 'Leave' }).click();
@@ -238,11 +259,17 @@ describe('console: operator', () => {
     const op = await browserPage(silenceWav(crew.artifacts), room);
     await joinFromPage(op, { name: 'Olga Operator', room, passcode: PASSCODE });
     await op.locator(`[data-agent="${AGENT_NAMES.reasoner}"]`).waitFor({ timeout: 120_000 });
-    const pat = await browserPage(speechWav(crew.artifacts, 'slack', SLACK_PHRASE, 3, 60), room);
+    // Pat asks in the room chat (speech takes the same path through the reasoner's rules, and is
+    // covered by the caption test; typed text keeps this test independent of recognition).
+    const pat = await browserPage(silenceWav(crew.artifacts), room);
     await joinFromPage(pat, { name: 'Pat Participant', room });
+    await pat.getByRole('tab', { name: /Chat/ }).click();
+    await pat.getByLabel('Message').fill(ASK);
+    await pat.getByRole('button', { name: 'Send' }).click();
 
-    const card = op.locator('[data-escalation]').first();
-    await card.waitFor({ timeout: 120_000 });
+    await op.locator('[data-escalation]').first().waitFor({ timeout: 120_000 });
+    const escalationId = await op.locator('[data-escalation]').first().getAttribute('data-escalation');
+    const card = op.locator(`[data-escalation="${escalationId}"]`);
     expect(await card.locator('.rc-tool').textContent()).toBe('send_webhook');
     expect(await card.locator('.rc-muted').first().textContent()).toBe('Reasoner wants to run');
     expect(await card.locator('.rc-reason').textContent()).toMatch(/team chat/i);
@@ -275,6 +302,16 @@ describe('console: operator', () => {
     await decided.waitFor();
     expect(await decided.textContent()).toMatch(/with edited arguments.*shortened for the channel/);
     await op.screenshot({ path: `${crew.artifacts}/operator-decided.png` });
+
+    // Chat between the pages (lk.chat text streams).
+    await pat.getByRole('tab', { name: /Chat/ }).click();
+    await pat.getByLabel('Message').fill('Thanks, that summary looks right');
+    await pat.getByRole('button', { name: 'Send' }).click();
+    await op.getByRole('tab', { name: /Chat/ }).click();
+    await op.locator('.rc-msg', { hasText: 'Thanks, that summary looks right' }).waitFor({ timeout: 30_000 });
+    expect(await op.locator('.rc-msg', { hasText: 'Thanks' }).locator('.rc-speaker').textContent()).toMatch(
+      /^Pat Participant/,
+    );
 
     // Takeover: everyone sees who holds the crew, until the operator hands back.
     await op.getByRole('button', { name: 'Take over' }).click();
