@@ -17,6 +17,7 @@ import {
   type FakeOpenAI,
   startFakeOpenAI,
 } from '../support/fake-providers/fake-openai.js';
+import { hearAgent } from '../support/media.js';
 import { descendants } from '../support/process-tree.js';
 import { collectCrewEvents, join } from '../support/room-client.js';
 import { waitFor } from '../support/wait.js';
@@ -65,6 +66,8 @@ beforeAll(async () => {
       OPENAI_LLM_MODEL: 'gpt-4o-mini',
       CREW_LLM_TIMEOUT_MS: '5000',
       CREW_WEBHOOK_URL: hook.url,
+      CREW_TTS_PROVIDERS: 'openai,local',
+      OPENAI_TTS_MODEL: 'gpt-4o-mini-tts',
     },
   });
 });
@@ -128,11 +131,23 @@ describe('reasoner with an OpenAI-compatible model', () => {
     expect(trail.records.some((r) => r.kind === 'tool.call' && r.detail.tool === 'format_disk')).toBe(false);
   });
 
-  it('answers when addressed, in the chat', async () => {
+  it('answers when addressed, in the chat and aloud with the OpenAI voice, and with flite when that fails', async () => {
+    const loud = await hearAgent(pat.room, AGENT_NAMES.reasoner);
     await chat(pat.room, 'Roomcrew, what is the next step?');
     await waitFor(() => pat.chat.find((m) => m.text === 'The next step is the launch review.'), 'the answer');
     const insight = await waitForEvent(pat.events, 'reasoning.insight', (e) => e.payload.kind === 'answer');
     expect(insight.payload.text).toBe('The next step is the launch review.');
+    await waitFor(() => loud.length > 30 || undefined, 'the spoken answer');
+    expect(model.speechRequests()).toMatchObject([
+      { model: 'gpt-4o-mini-tts', input: 'The next step is the launch review.', response_format: 'pcm' },
+    ]);
+    await waitFor(() => Date.now() - (loud.at(-1) as number) > 1500 || undefined, 'the end of the answer');
+
+    model.failSpeechNext(1_000); // every request fails: only flite can speak
+    const heard = loud.length;
+    await chat(pat.room, 'Roomcrew, what is the next step?');
+    await waitFor(() => loud.length > heard + 30 || undefined, 'the answer spoken by flite');
+    expect(model.speechRequests().length).toBeGreaterThan(1);
   });
 
   it('hands over to the rule engine when the model fails', async () => {

@@ -4,7 +4,7 @@
  * decisions over RPC (approve with edited arguments, reject, refused callers, races), pending
  * without an operator, the deadline fallback, takeover, and the audit trail.
  */
-import { AudioStream, type RemoteTrack, type Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
+import { type Room, RoomEvent } from '@livekit/rtc-node';
 import { dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES, ATTR_TAKEOVER, type AuditRecord, RPC, RPC_ERROR, readAudit } from '@roomcrew/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import {
 } from '../support/crew-chat.js';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { waitForAgent, waitForAgentState } from '../support/crew-room.js';
-import { FakeMicrophone, synthesize } from '../support/media.js';
+import { FakeMicrophone, hearAgent, synthesize } from '../support/media.js';
 import { collectCrewEvents, join } from '../support/room-client.js';
 import { waitFor } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -370,30 +370,7 @@ describe('reasoner (rule engine) and escalations', () => {
     await crewRoom(ROOM);
     const ann = await person(ROOM, 'ann', 'participant', 'Ann');
     await waitForAgentState(ann.room, AGENT_NAMES.reasoner, 'listening');
-    // Hear the reasoner: subscribe to its voice and track when it is loud.
-    const loud: number[] = [];
-    ann.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
-      if (track.kind !== TrackKind.KIND_AUDIO) return;
-      void (async () => {
-        for await (const frame of new AudioStream(track, 16_000, 1)) {
-          let sum = 0;
-          for (const v of frame.data) sum += v * v;
-          if (Math.sqrt(sum / frame.data.length) > 300) loud.push(Date.now());
-        }
-      })();
-    });
-    const reasoner = await waitFor(
-      () =>
-        [...ann.room.remoteParticipants.values()].find(
-          (p) => p.attributes['lk.agent.name'] === AGENT_NAMES.reasoner,
-        ),
-      'the reasoner',
-    );
-    const voice = await waitFor(
-      () => [...reasoner.trackPublications.values()][0],
-      'the reasoner’s voice track',
-    );
-    voice.setSubscribed(true);
+    const loud = await hearAgent(ann.room, AGENT_NAMES.reasoner);
     for (let i = 0; i < 12; i++)
       await chat(ann.room, `Action item: check item number ${i} of the long list.`);
     await waitFor(

@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import {
   AudioFrame,
   AudioSource,
+  AudioStream,
   LocalAudioTrack,
   type LocalTrackPublication,
   LocalVideoTrack,
+  type RemoteTrack,
   type Room,
+  RoomEvent,
+  TrackKind,
   TrackPublishOptions,
   TrackSource,
   VideoBufferType,
@@ -21,6 +25,8 @@ import {
   VideoRotation,
   VideoSource,
 } from '@livekit/rtc-node';
+import { ATTR_AGENT_NAME } from '@roomcrew/shared';
+import { waitFor } from './wait.js';
 
 export const SAMPLE_RATE = 16_000;
 const FRAME = SAMPLE_RATE / 100; // 10 ms
@@ -254,4 +260,32 @@ export function imageFrame(path: string, width: number, height: number): Uint8Ar
     GRAY_OUTPUT,
   );
   return i420FromLuma(luma, width, height);
+}
+
+/**
+ * Subscribes to the first audio track of the agent with this agentName and records when it is
+ * loud (10 ms frames above an RMS of 300): when the agent speaks.
+ */
+export async function hearAgent(room: Room, agentName: string): Promise<number[]> {
+  const loud: number[] = [];
+  room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub, participant) => {
+    if (track.kind !== TrackKind.KIND_AUDIO || participant.attributes[ATTR_AGENT_NAME] !== agentName) return;
+    void (async () => {
+      for await (const frame of new AudioStream(track, 16_000, 1)) {
+        let sum = 0;
+        for (const v of frame.data) sum += v * v;
+        if (Math.sqrt(sum / frame.data.length) > 300) loud.push(Date.now());
+      }
+    })();
+  });
+  const agent = await waitFor(
+    () => [...room.remoteParticipants.values()].find((p) => p.attributes[ATTR_AGENT_NAME] === agentName),
+    agentName,
+  );
+  const track = await waitFor(
+    () => [...agent.trackPublications.values()].find((p) => p.kind === TrackKind.KIND_AUDIO),
+    `${agentName}'s audio track`,
+  );
+  track.setSubscribed(true);
+  return loud;
 }

@@ -26,10 +26,12 @@
  *   at the first loud chunk and stops after `silence_duration_ms` of quiet chunks (or on an
  *   explicit commit); then the scripted transcript is delivered.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { synthesize } from '../media.js';
 
 export interface FakeOpenAIOptions {
   /** Transcript returned for every request/utterance. Default `'hello from the fake openai'`. */
@@ -58,6 +60,12 @@ export interface ChatRequestBody {
   stream?: boolean;
   messages?: { role: string; content: unknown }[];
   tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+}
+export interface SpeechRequest {
+  model?: string;
+  input?: string;
+  voice?: string;
+  response_format?: string;
 }
 export interface ChatReply {
   text?: string;
@@ -93,6 +101,10 @@ export interface FakeOpenAI {
   setChatResponder(fn: ((body: ChatRequestBody) => ChatReply | undefined) | undefined): void;
   /** Every chat completion request body, in order. */
   chatBodies(): ChatRequestBody[];
+  /** Every text-to-speech request body, in order. */
+  speechRequests(): SpeechRequest[];
+  /** Answer the next `n` text-to-speech requests with HTTP 500. */
+  failSpeechNext(n: number): void;
   /** Delay every HTTP answer (and realtime transcript delivery) by `ms`. */
   setDelay(ms: number): void;
   stop(): Promise<void>;
@@ -133,6 +145,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   let chatRequests = 0;
   let responder: ((body: ChatRequestBody) => ChatReply | undefined) | undefined;
   const chatLog: ChatRequestBody[] = [];
+  const speechLog: SpeechRequest[] = [];
+  let speechFailures = 0;
   let lastChat: unknown;
   const vadRms = opts.vadRms ?? 0.01;
   let delayMs = 0;
@@ -314,10 +328,57 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     res.end('data: [DONE]\n\n');
   };
 
+  // Text to speech (`POST /v1/audio/speech`, JSON `{model, input, voice, response_format}`):
+  // answered with real speech for the input (flite), as raw 24 kHz s16le mono for "pcm".
+  const speech = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as SpeechRequest;
+    speechLog.push(body);
+    if (!bearer(req)) return sendError(res, 401, 'Incorrect API key provided', 'invalid_api_key');
+    if (speechFailures > 0) {
+      speechFailures--;
+      return sendError(res, 500, 'The server had an error while processing your request.');
+    }
+    if (body.response_format !== 'pcm')
+      return sendError(res, 400, 'the fake speaks response_format pcm only');
+    const samples = synthesize(body.input ?? '');
+    const pcm = execFileSync(
+      'sox',
+      [
+        '-t',
+        'raw',
+        '-r',
+        '16000',
+        '-b',
+        '16',
+        '-c',
+        '1',
+        '-e',
+        'signed',
+        '-',
+        '-r',
+        '24000',
+        '-t',
+        'raw',
+        '-',
+      ],
+      { input: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength) },
+    );
+    res.writeHead(200, { 'content-type': 'audio/pcm' });
+    res.end(pcm);
+  };
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
       chat(req, res).catch((e: unknown) => {
+        if (!res.headersSent) sendError(res, 500, String(e));
+      });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/audio/speech') {
+      speech(req, res).catch((e: unknown) => {
         if (!res.headersSent) sendError(res, 500, String(e));
       });
       return;
@@ -507,6 +568,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       responder = fn;
     },
     chatBodies: () => [...chatLog],
+    speechRequests: () => [...speechLog],
+    failSpeechNext: (n) => {
+      speechFailures = n;
+    },
     failNext(n: number, status = 500) {
       failures = { left: n, status };
     },
