@@ -13,8 +13,8 @@ export type CrewAgentName = (typeof AGENT_NAMES)[keyof typeof AGENT_NAMES];
 /** Agents the orchestrator can dispatch on a crew request (it is itself always present). */
 export const CREW_MEMBERS = [AGENT_NAMES.transcriber, AGENT_NAMES.vision, AGENT_NAMES.reasoner] as const;
 export type CrewMember = (typeof CREW_MEMBERS)[number];
-/** The crew when a dispatch names none. Vision joins it once it analyses cameras too. */
-export const DEFAULT_CREW: CrewMember[] = [AGENT_NAMES.transcriber, AGENT_NAMES.reasoner];
+/** The crew when a dispatch names none: captions, what is on screen, and the reasoner. */
+export const DEFAULT_CREW: CrewMember[] = [AGENT_NAMES.transcriber, AGENT_NAMES.vision, AGENT_NAMES.reasoner];
 
 /** Set on agent participants by agents-js from the worker's agentName. */
 export const ATTR_AGENT_NAME = 'lk.agent.name';

@@ -28,7 +28,7 @@ async function activeAgents(room: string) {
   );
 }
 
-/** The orchestrator and the default crew (transcriber and reasoner). */
+/** The orchestrator and the default crew (transcriber, vision, reasoner). */
 const CREW = [AGENT_NAMES.orchestrator, ...DEFAULT_CREW].sort();
 const oneOfEach = (c: Record<string, number>) => CREW.every((name) => c[name] === 1);
 
@@ -48,14 +48,14 @@ afterAll(async () => {
 });
 
 describe('crew dispatch', () => {
-  it('brings the orchestrator, the transcriber and the reasoner into the room as AGENT participants', async () => {
+  it('brings the orchestrator and the default crew into the room as AGENT participants', async () => {
     const d = await dispatchCrew(crew.target, 'dispatch-1');
     expect(d.created).toBe(true);
-    expect(JSON.parse(d.metadata)).toEqual({ crew: [AGENT_NAMES.transcriber, AGENT_NAMES.reasoner] });
+    expect(JSON.parse(d.metadata)).toEqual({ crew: DEFAULT_CREW });
     await waitFor(async () => oneOfEach(await agentCounts('dispatch-1')), 'the crew to join');
     const status = await roomStatus(crew.target, 'dispatch-1');
     const agents = status.participants.filter((p) => p.agentName);
-    expect(agents.map((a) => a.kind)).toEqual(['agent', 'agent', 'agent']);
+    expect(agents.map((a) => a.kind)).toEqual(CREW.map(() => 'agent'));
     expect(agents.map((a) => a.agentName).sort()).toEqual(CREW);
     // one dispatch of the orchestrator from us, one of each member from the orchestrator
     const named = status.dispatches.filter((x) => x.agentName);
