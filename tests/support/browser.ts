@@ -85,7 +85,7 @@ export async function launchBrowser(microphoneWav: string): Promise<Browser> {
  * and when final captions and escalation cards first appear in the page.
  */
 const PROBES = `(() => {
-  const t = (window.__rcProbe = { speechEnds: [], captions: {}, cards: {}, lobbyReady: 0, joinClicked: 0 });
+  const t = (window.__rcProbe = { speechEnds: [], captions: {}, interims: {}, cards: {}, lobbyReady: 0, joinClicked: 0 });
   document.addEventListener('submit', () => { t.joinClicked = performance.now(); }, true);
   const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (c) => {
@@ -114,6 +114,11 @@ const PROBES = `(() => {
   };
   new MutationObserver(() => {
     if (!t.lobbyReady && document.querySelector('form button[type=submit]')) t.lobbyReady = performance.now();
+    for (const el of document.querySelectorAll('[data-caption-final="false"]')) {
+      const seen = (t.interims[el.getAttribute('data-segment')] ??= []);
+      const text = el.querySelector('.rc-caption-text')?.textContent ?? '';
+      if (seen.at(-1) !== text) seen.push(text);
+    }
     for (const el of document.querySelectorAll('[data-caption-final="true"]')) {
       const k = el.getAttribute('data-segment');
       if (!(k in t.captions)) t.captions[k] = { speaker: el.getAttribute('data-speaker'), at: performance.now() };
@@ -133,6 +138,8 @@ export interface ProbeReadings {
   speechEnds: number[];
   /** Each final caption first shown (speaker identity, performance.now()), by segment id. */
   captions: Record<string, { speaker: string; at: number }>;
+  /** The texts an interim caption showed, in order, by segment id. */
+  interims: Record<string, string[]>;
   /** Date.now() of each escalation card first shown, by escalation id. */
   cards: Record<string, number>;
   /** performance.now() of the room connection (the page's own `roomcrew:joined` mark). */
@@ -142,9 +149,9 @@ export interface ProbeReadings {
 export function readProbes(page: Page): Promise<ProbeReadings> {
   return page.evaluate(
     `(() => {
-      const { speechEnds, captions, cards, lobbyReady, joinClicked } = window.__rcProbe;
+      const { speechEnds, captions, interims, cards, lobbyReady, joinClicked } = window.__rcProbe;
       const joined = performance.getEntriesByName('roomcrew:joined')[0]?.startTime ?? 0;
-      return { speechEnds, captions, cards, lobbyReady, joinClicked, joined };
+      return { speechEnds, captions, interims, cards, lobbyReady, joinClicked, joined };
     })()`,
   ) as Promise<ProbeReadings>;
 }
