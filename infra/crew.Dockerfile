@@ -12,10 +12,11 @@ COPY infra/package.json infra/
 COPY orchestrator/package.json orchestrator/
 COPY agents/transcription/package.json agents/transcription/
 COPY agents/vision/package.json agents/vision/
+COPY console/package.json console/
 COPY cli/package.json cli/
 COPY tests/package.json tests/
 RUN pnpm install --frozen-lockfile
 COPY . .
-RUN pnpm exec tsc -b shared infra orchestrator agents/transcription agents/vision cli
+RUN pnpm exec tsc -b shared infra orchestrator agents/transcription agents/vision console cli
 ENTRYPOINT ["node", "cli/dist/main.js"]
 CMD ["workers"]
