@@ -161,9 +161,10 @@ export class RoomReasoner {
       }
       case 'vision.observation': {
         const p = event.payload;
-        const ocr = typeof p.fields.ocrText === 'string' ? p.fields.ocrText : '';
+        // A screen's words when it was read (OCR), else what the vision agent says it saw.
+        const ocr = (p.fields.ocr as { text?: unknown } | undefined)?.text;
         const who = this.#o.room.remoteParticipants.get(p.participant);
-        const text = [p.summary, ocr].filter(Boolean).join('\n');
+        const text = typeof ocr === 'string' && ocr.trim() ? ocr.trim() : p.summary;
         if (!text.trim()) return;
         this.#input({
           source: 'vision',
