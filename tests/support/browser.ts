@@ -46,8 +46,8 @@ export function silenceWav(dir: string, seconds = 10): string {
 }
 
 /** The console server for a test crew, on a free port, logging errors only. */
-export function startCrewConsole(crew: Crew, opts: { passcode?: string; rateLimit?: number } = {}) {
-  return startConsoleServer({
+export async function startCrewConsole(crew: Crew, opts: { passcode?: string; rateLimit?: number } = {}) {
+  const web = await startConsoleServer({
     livekit: crew.target,
     control: consoleCrewControl(crew.target),
     port: 0,
@@ -55,6 +55,11 @@ export function startCrewConsole(crew: Crew, opts: { passcode?: string; rateLimi
     ...(opts.passcode ? { operatorPasscode: opts.passcode } : {}),
     log: createLogger({ agent: 'console' }, 'error'),
   });
+  if (!web.pageBuilt) {
+    await web.close();
+    throw new Error('the console page is not built: run `pnpm run build` (tsc -b and the Vite build) first');
+  }
+  return web;
 }
 
 export type { ConsoleServer };

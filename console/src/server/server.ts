@@ -4,6 +4,7 @@
  * leave this process.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -57,6 +58,8 @@ export interface ConsoleServerOptions {
 
 export interface ConsoleServer {
   url: string;
+  /** Whether the built page is there to serve (the API works either way). */
+  pageBuilt: boolean;
   port: number;
   close(): Promise<void>;
 }
@@ -348,12 +351,16 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     server.once('error', reject);
     server.listen(opts.port ?? 7890, opts.host ?? '127.0.0.1', () => resolve());
   });
+  if (!existsSync(join(staticDir, 'index.html'))) {
+    log.warn({ staticDir }, 'the console page is not built: run pnpm --filter @roomcrew/console build');
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   log.info({ url, operatorSignIn: config.operatorSignIn, livekit: config.livekitUrl }, 'console listening');
   return {
     url,
     port,
+    pageBuilt: existsSync(join(staticDir, 'index.html')),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
