@@ -2,6 +2,8 @@
  * The whole default crew in one room: what the vision agent reads on a shared screen reaches the
  * reasoner, which raises an alert for sensitive content and answers what is on screen.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import type { Room } from '@livekit/rtc-node';
 import { dispatchCrew } from '@roomcrew/cli';
 import { AGENT_NAMES } from '@roomcrew/shared';
@@ -46,5 +48,12 @@ describe('the default crew together', () => {
     const answer = await waitForEvent(events, 'reasoning.insight', (e) => e.payload.kind === 'answer');
     expect(answer.payload.text).toMatch(/^On Dana's screen: .*Roadmap 2027/s);
     await screen.stop();
+
+    // When the last person leaves, the reasoner writes the room's summary.
+    await presenter.disconnect();
+    const file = joinPath(crew.env.CREW_DATA_DIR as string, 'summaries', 'together-1.md');
+    const summary = await waitFor(() => existsSync(file) && readFileSync(file, 'utf8'), 'the room summary');
+    expect(summary).toMatch(/^Summary of together-1: 1 person spoke or wrote \(Dana\)/);
+    expect(summary).toContain('- The screen shared by Dana shows CONFIDENTIAL content.');
   });
 });
