@@ -285,6 +285,7 @@ export class RoomReasoner {
     switch (t.kind) {
       case 'insight':
         if (t.insight === 'alert') this.#o.memory.note('alerts', t.text);
+        if (t.insight === 'decision') this.#o.memory.note('decisions', t.text);
         await host.insight(t.insight, t.text);
         await host.chat(t.text);
         return;

@@ -48,6 +48,12 @@ export const BUILTIN_RULES: Rule[] = [
     },
   },
   {
+    id: 'decision',
+    on: ['transcript', 'chat'],
+    pattern: "\\b(?:we|i)(?: have|'ve)? (?:decided|agreed) (?:to |that |on )?(?<what>.{3,}?)[.!]?$",
+    produce: { insight: 'decision', text: 'Decision: $what' },
+  },
+  {
     id: 'alert-urgent',
     on: ['transcript', 'chat'],
     pattern: '\\b(?<what>urgent|emergency|outage|security incident|data breach)\\b',

@@ -48,6 +48,13 @@ describe('built-in rules', () => {
     ]);
   });
 
+  it('records decisions', () => {
+    expect(think('OK, we decided to ship on March 3rd.')).toEqual([
+      { kind: 'insight', insight: 'decision', text: 'Decision: ship on March 3rd' },
+    ]);
+    expect(think("We've agreed on the blue logo")).toMatchObject([{ text: 'Decision: the blue logo' }]);
+  });
+
   it('alerts on urgent words and on sensitive screens, each only from its sources', () => {
     expect(think('we have an outage in production')).toMatchObject([{ kind: 'insight', insight: 'alert' }]);
     expect(think('slide: CONFIDENTIAL roadmap', 'vision')).toMatchObject([
