@@ -1,4 +1,4 @@
-# The crew's workers (orchestrator, transcriber) in one image, for docker-compose.yml.
+# The crew's workers (orchestrator, transcriber, vision, reasoner) in one image, for docker-compose.yml.
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends pocketsphinx pocketsphinx-en-us flite espeak-ng sox tesseract-ocr tesseract-ocr-eng \
@@ -12,11 +12,12 @@ COPY infra/package.json infra/
 COPY orchestrator/package.json orchestrator/
 COPY agents/transcription/package.json agents/transcription/
 COPY agents/vision/package.json agents/vision/
+COPY agents/reasoning/package.json agents/reasoning/
 COPY console/package.json console/
 COPY cli/package.json cli/
 COPY tests/package.json tests/
 RUN pnpm install --frozen-lockfile
 COPY . .
-RUN pnpm exec tsc -b shared infra orchestrator agents/transcription agents/vision console cli
+RUN pnpm exec tsc -b shared infra orchestrator agents/transcription agents/vision agents/reasoning console cli
 ENTRYPOINT ["node", "cli/dist/main.js"]
 CMD ["workers"]
