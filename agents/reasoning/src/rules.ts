@@ -30,12 +30,28 @@ export const BUILTIN_RULES: Rule[] = [
   {
     id: 'action-item-promise',
     on: ['transcript', 'chat'],
-    pattern: `(?:^|\\b)(?<owner>[a-z]+) (?:will|shall|is going to|'ll) (?<task>(?:${TASK_VERBS})\\b.*?)(?: (?:by|on|before) (?<due>${DUE}))?[.!]?$`,
+    pattern: `(?:^|\\b)(?<owner>[a-z]+)(?: will| shall| is going to| are going to| am going to|'ll|'m going to|'re going to) (?<task>(?:${TASK_VERBS})\\b.*?)(?: (?:by|on|before) (?<due>${DUE}))?[.!]?$`,
     produce: {
       tool: 'create_action_item',
       args: { owner: '$owner', text: '$task', due: '$due' },
       reason: '$speaker committed to it',
     },
+  },
+  {
+    id: 'action-item-let-me',
+    on: ['transcript', 'chat'],
+    pattern: `\\blet me (?<task>(?:${TASK_VERBS})\\b.*?)(?: (?:by|on|before) (?<due>${DUE}))?[.!]?$`,
+    produce: {
+      tool: 'create_action_item',
+      args: { owner: '$speaker', text: '$task', due: '$due' },
+      reason: '$speaker took it on',
+    },
+  },
+  {
+    id: 'post-a-note',
+    on: ['chat'],
+    pattern: '^(?:please )?(?:post|add|take) a note[:,]? (?<note>.{3,})$',
+    produce: { tool: 'post_note', args: { text: '$speaker: $note' }, reason: '$speaker asked for a note' },
   },
   {
     id: 'action-item-explicit',

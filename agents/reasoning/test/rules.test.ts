@@ -36,6 +36,21 @@ describe('built-in rules', () => {
     ]);
   });
 
+  it('hears contracted and other forms of taking a task on', () => {
+    expect(think("I'll draft the agenda by monday")).toMatchObject([
+      { tool: 'create_action_item', args: { owner: 'Bob', text: 'draft the agenda', due: 'monday' } },
+    ]);
+    expect(think("I'm going to check the logs")).toMatchObject([
+      { tool: 'create_action_item', args: { owner: 'Bob', text: 'check the logs' } },
+    ]);
+    expect(think('ok, let me book the flights tomorrow')).toMatchObject([
+      { tool: 'create_action_item', args: { owner: 'Bob', text: 'book the flights tomorrow' } },
+    ]);
+    expect(think('Please post a note: the demo moved to Thursday', 'chat')).toMatchObject([
+      { tool: 'post_note', args: { text: 'Bob: the demo moved to Thursday' } },
+    ]);
+  });
+
   it('does not take "it will" or idle future talk for a commitment', () => {
     expect(think('it will rain tomorrow')).toEqual([]);
     expect(think('they will send the report by friday')).toEqual([]);
