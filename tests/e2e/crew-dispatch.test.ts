@@ -36,7 +36,16 @@ const oneOfEach = (c: Record<string, number>) => CREW.every((name) => c[name] ==
 async function expectOneOfEachStable(room: string): Promise<void> {
   await waitFor(async () => oneOfEach(await agentCounts(room)), `one of each agent in ${room}`);
   await sleep(4000);
-  expect(await agentCounts(room)).toEqual(Object.fromEntries(CREW.map((name) => [name, 1])));
+  // A late duplicate (a second dispatch served by a freshly started job process) may still be on
+  // its way out; it has to be gone soon, and no further copy may arrive.
+  const exact = Object.fromEntries(CREW.map((name) => [name, 1]));
+  const settled = async () => {
+    const c = await agentCounts(room);
+    return Object.keys(c).length === CREW.length && oneOfEach(c);
+  };
+  await waitFor(settled, `exactly one of each agent in ${room}`, 15_000);
+  await sleep(2000);
+  expect(await agentCounts(room)).toEqual(exact);
 }
 
 beforeAll(async () => {

@@ -222,7 +222,10 @@ describe('transcriber', () => {
     const speaker = await join(crew.target, 'speech-6', 'diarist', 'participant', 'Diarist');
     rooms.push(speaker);
     const mic = new FakeMicrophone();
+    // Speak once the transcriber listens, so the first words are not lost on a loaded machine.
+    const heard = new Promise((resolve) => speaker.once(RoomEvent.LocalTrackSubscribed, resolve));
     await mic.publish(speaker);
+    await heard;
     await mic.say(synthesize(PHRASE_B, 'rms'));
     await waitFor(
       () => captions.filter((c) => c.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true').length >= 1,
