@@ -1,5 +1,6 @@
 /**
- * A room with the crew in it and an operator watching: what most end-to-end tests start from.
+ * A room with the transcriber (or the crew asked for) and an operator watching: where the
+ * transcription tests start.
  */
 import type { Room } from '@livekit/rtc-node';
 import { type DispatchCrewOptions, dispatchCrew } from '@roomcrew/cli';
@@ -35,7 +36,9 @@ export async function enterCrewRoom(
   opts: DispatchCrewOptions & { operator?: string } = {},
 ) {
   const { operator: identity = `op-${room}`, ...dispatch } = opts;
-  await dispatchCrew(crew.target, room, dispatch);
+  // Transcription tests bring the transcriber alone unless they ask for more: rooms stay open for
+  // a whole file, and other members (vision decoding cameras) would share the two cores.
+  await dispatchCrew(crew.target, room, { agents: [AGENT_NAMES.transcriber], ...dispatch });
   const operator = await join(crew.target, room, identity, 'operator');
   const captions = collectTranscriptions(operator);
   const events = collectCrewEvents(operator);
