@@ -52,7 +52,10 @@ describe('the default crew together', () => {
     // When the last person leaves, the reasoner writes the room's summary.
     await presenter.disconnect();
     const file = joinPath(crew.env.CREW_DATA_DIR as string, 'summaries', 'together-1.md');
-    const summary = await waitFor(() => existsSync(file) && readFileSync(file, 'utf8'), 'the room summary');
+    const summary = await waitFor(
+      () => (existsSync(file) && readFileSync(file, 'utf8').trim()) || undefined,
+      'the room summary',
+    );
     expect(summary).toMatch(/^Summary of together-1: 1 person spoke or wrote \(Dana\)/);
     expect(summary).toContain('- The screen shared by Dana shows CONFIDENTIAL content.');
   });

@@ -3,7 +3,7 @@
  * observations and chat, produces insights and action items, acts through scoped tools with
  * operator approval for anything with consequences, and answers aloud when addressed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineAgent, type JobContext } from '@livekit/agents';
 import { AGENT_NAMES, findExecutable, SETUP_COMMAND } from '@roomcrew/shared';
@@ -66,7 +66,9 @@ export default defineAgent({
         const dir = join(cfg.CREW_DATA_DIR, 'summaries');
         await mkdir(dir, { recursive: true });
         const path = join(dir, `${encodeURIComponent(roomName)}.md`);
-        await writeFile(path, `${text}\n`);
+        // Whole or not at all: readers never see a half-written summary.
+        await writeFile(`${path}.tmp`, `${text}\n`);
+        await rename(`${path}.tmp`, path);
         log.info({ path }, 'room summary written');
       },
     });
