@@ -3,6 +3,7 @@ import {
   type CrewJobMetadata,
   crewJobMetadataSchema,
   LIVEKIT_ENV,
+  memberMetadataOf,
   parseJobMetadata,
   readConfig,
   serverApiUrl,
@@ -21,11 +22,7 @@ export interface CrewPlan {
 export function crewPlan(jobMetadata: string | undefined, orchestratorIdentity: string): CrewPlan {
   const meta = parseJobMetadata(crewJobMetadataSchema, jobMetadata);
   const crew = meta.ok ? meta.value : crewJobMetadataSchema.parse({});
-  const memberMetadata = JSON.stringify({
-    ...(crew.language ? { language: crew.language } : {}),
-    ...(crew.watch ? { watch: crew.watch } : {}),
-    orchestrator: orchestratorIdentity,
-  });
+  const memberMetadata = memberMetadataOf(crew, orchestratorIdentity);
   return { crew, memberMetadata, ...(meta.ok ? {} : { problem: meta.error }) };
 }
 

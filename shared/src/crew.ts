@@ -39,6 +39,16 @@ export const memberJobMetadataSchema = z.object({
 });
 export type MemberJobMetadata = z.infer<typeof memberJobMetadataSchema>;
 
+/** The job metadata of a member's dispatch, from the crew's (whoever dispatches the member). */
+export function memberMetadataOf(crew: CrewJobMetadata, orchestrator?: string): string {
+  const meta: MemberJobMetadata = {
+    ...(crew.language ? { language: crew.language } : {}),
+    ...(crew.watch ? { watch: crew.watch } : {}),
+    ...(orchestrator ? { orchestrator } : {}),
+  };
+  return JSON.stringify(meta);
+}
+
 /** Empty metadata means defaults; anything else must be valid JSON of the schema. */
 export function parseJobMetadata<S extends z.ZodType>(
   schema: S,

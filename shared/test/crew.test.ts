@@ -5,6 +5,7 @@ import {
   crewJobMetadataSchema,
   DEFAULT_CREW,
   memberJobMetadataSchema,
+  memberMetadataOf,
   parseJobMetadata,
   toMs,
 } from '../src/crew.js';
@@ -128,5 +129,20 @@ describe('toMs', () => {
     expect(toMs(ms)).toBe(ms);
     expect(toMs(BigInt(ms) * 1_000_000n)).toBeCloseTo(ms, 0);
     expect(toMs(undefined)).toBe(0);
+  });
+});
+
+describe('memberMetadataOf', () => {
+  it('passes the room settings a member needs, and only those', () => {
+    const crew = crewJobMetadataSchema.parse({ language: 'en-GB', watch: ['ann'] });
+    expect(JSON.parse(memberMetadataOf(crew))).toEqual({ language: 'en-GB', watch: ['ann'] });
+    expect(JSON.parse(memberMetadataOf(crewJobMetadataSchema.parse({}), 'agent-1'))).toEqual({
+      orchestrator: 'agent-1',
+    });
+    expect(expectOk(parseJobMetadata(memberJobMetadataSchema, memberMetadataOf(crew, 'o')))).toEqual({
+      language: 'en-GB',
+      watch: ['ann'],
+      orchestrator: 'o',
+    });
   });
 });

@@ -29,6 +29,7 @@ export async function benchEscalations(iterations: number) {
     const opEvents = collectCrewEvents(operator);
     const personEvents = collectCrewEvents(person);
     const opChat = collectChat(operator);
+    collectChat(person); // the person reads the chat too (and rtc-node logs nothing about unhandled streams)
     await waitForAgentState(person, AGENT_NAMES.reasoner, 'listening');
 
     const notified: number[] = [];

@@ -66,7 +66,7 @@ describe('crew dispatch', () => {
     const agents = status.participants.filter((p) => p.agentName);
     expect(agents.map((a) => a.kind)).toEqual(CREW.map(() => 'agent'));
     expect(agents.map((a) => a.agentName).sort()).toEqual(CREW);
-    // one dispatch of the orchestrator from us, one of each member from the orchestrator
+    // one dispatch of each: the members' and the orchestrator's from us, none repeated by the orchestrator
     const named = status.dispatches.filter((x) => x.agentName);
     expect(named.map((x) => x.agentName).sort()).toEqual(CREW);
   });
