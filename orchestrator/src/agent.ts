@@ -92,7 +92,7 @@ export default defineAgent({
     });
     me.registerRpcMethod(RPC.controlStats, async (data) => {
       try {
-        requireCrewCaller(room, data.callerIdentity, 'read crew stats');
+        await requireCrewCaller(room, data.callerIdentity, 'read crew stats');
       } catch (e) {
         log.warn(
           { caller: data.callerIdentity, method: RPC.controlStats },

@@ -1,12 +1,19 @@
 /** Guarding and parsing crew RPCs the same way in every agent. */
 import { type RemoteParticipant, type Room, RpcError } from '@livekit/rtc-node';
 import type { z } from 'zod';
-import { isAgent, isOperator } from './room-helpers.js';
+import { announcedParticipant, isAgent, isOperator } from './room-helpers.js';
 import { RPC_ERROR } from './rpc.js';
 
-/** The caller, if it is an operator or a crew agent; otherwise a permission error. */
-export function requireCrewCaller(room: Room, callerIdentity: string, what: string): RemoteParticipant {
-  const caller = room.remoteParticipants.get(callerIdentity);
+/**
+ * The caller, if it is an operator or a crew agent; otherwise a permission error. A caller the
+ * room has not announced yet (its RPC overtook the announcement) is waited for briefly.
+ */
+export async function requireCrewCaller(
+  room: Room,
+  callerIdentity: string,
+  what: string,
+): Promise<RemoteParticipant> {
+  const caller = await announcedParticipant(room, callerIdentity, 3000);
   if (!caller || !(isOperator(caller) || isAgent(caller))) {
     throw new RpcError(RPC_ERROR.permissionDenied, `only operators and crew agents may ${what}`);
   }

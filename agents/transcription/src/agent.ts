@@ -74,7 +74,7 @@ export default defineAgent({
 
     // The session transcript, for operators and crew agents (the reasoner, the audit log).
     ctx.room.localParticipant?.registerRpcMethod(RPC.transcriptGet, async (data) => {
-      requireCrewCaller(ctx.room, data.callerIdentity, 'read the transcript');
+      await requireCrewCaller(ctx.room, data.callerIdentity, 'read the transcript');
       const req = parseRpcPayload(pageRequest, data.payload);
       const segments = await store.page(req.after, req.limit);
       return JSON.stringify({ room: roomName, segments, next: segments.at(-1)?.seq ?? req.after });

@@ -39,7 +39,7 @@ export default defineAgent({
         : {}),
     });
     ctx.room.localParticipant?.registerRpcMethod(RPC.controlVision, async (data) => {
-      requireCrewCaller(ctx.room, data.callerIdentity, 'change vision sampling');
+      await requireCrewCaller(ctx.room, data.callerIdentity, 'change vision sampling');
       const change = parseRpcPayload(visionControlSchema, data.payload);
       const rates = vision.setRates(change);
       log.info({ caller: data.callerIdentity, change, rates }, 'vision sampling changed');
