@@ -72,8 +72,6 @@ export class RoomReasoner {
   readonly #off: (() => void)[] = [];
   #summarized = false;
   readonly stats = { inputs: 0, dropped: 0, thoughts: 0, silenced: 0, tools: 0, escalations: 0, refused: 0 };
-  /** Time from an input's arrival to its first insight or tool call (ms), newest last, bounded. */
-  readonly latencies: number[] = [];
 
   constructor(o: ReasonerOptions) {
     this.#o = o;
@@ -270,8 +268,6 @@ export class RoomReasoner {
         .catch((e) => this.#o.log.warn({ err: e }, 'could not report held-back thoughts'));
       return;
     }
-    this.latencies.push(Date.now() - input.ts);
-    if (this.latencies.length > 1000) this.latencies.shift();
     for (const t of thoughts) {
       this.stats.thoughts++;
       await this.#act(t, input);
