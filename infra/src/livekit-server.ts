@@ -102,6 +102,20 @@ async function waitReady(httpUrl: string, proc: ManagedProcess, timeoutMs: numbe
 }
 
 export async function startLiveKitServer(opts: LiveKitServerOptions = {}): Promise<LiveKitServer> {
+  const portsChosenHere = !opts.configFile && !opts.port && !opts.rtcTcpPort && !opts.rtcUdpPort;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (e) {
+      // Free ports are checked, then bound by the server a moment later: someone else may have
+      // taken one in between. Ports we chose ourselves can simply be chosen again.
+      const raced = e instanceof LiveKitServerError && /address already in use/.test(e.message);
+      if (!portsChosenHere || !raced || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOnce(opts: LiveKitServerOptions): Promise<LiveKitServer> {
   const binary = livekitServerBinary();
   let cfg: ServerConfig;
   let configPath: string;
