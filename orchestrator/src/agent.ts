@@ -31,7 +31,9 @@ export default defineAgent({
       memberMetadata: plan.memberMetadata,
       log: early,
     });
-    dispatcher.start();
+    // The worker's own dispatch at job offer is still in flight: looking at the same room at the
+    // same moment would dispatch the members a second time.
+    dispatcher.start(2000);
 
     const job = await startCrewJob(ctx, AGENT_NAMES.orchestrator);
     if (!job) {

@@ -70,9 +70,12 @@ export class CrewDispatcher {
     return run;
   }
 
-  /** Reconciles now, and again until complete; call `kick()` when a member leaves. */
-  start(): void {
-    void this.#loop();
+  /**
+   * Reconciles (after `delayMs`), and again until complete; call `kick()` when a member leaves.
+   */
+  start(delayMs = 0): void {
+    if (delayMs <= 0) void this.#loop();
+    else this.#timer = setTimeout(() => void this.#loop(), delayMs);
   }
 
   kick(): void {
