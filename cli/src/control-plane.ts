@@ -9,10 +9,12 @@ import {
   type Credentials,
   type CrewMember,
   crewJobMetadataSchema,
+  grantOperator,
   LK_ATTR_AGENT_STATE,
   memberMetadataOf,
   operatorToken,
   participantToken,
+  revokeOperator,
   serverApiUrl,
   toMs,
 } from '@roomcrew/shared';
@@ -178,4 +180,24 @@ export function mintToken(
   req: { room: string; identity: string; name?: string; operator?: boolean; ttl?: string },
 ): Promise<string> {
   return req.operator ? operatorToken(t, req) : participantToken(t, req);
+}
+
+/** Grants or revokes the operator role of a participant in the call (shared/src/operator-role.ts). */
+export async function setOperator(
+  t: ServerTarget,
+  room: string,
+  identity: string,
+  operator: boolean,
+): Promise<void> {
+  const { rooms } = apiClients(t);
+  try {
+    await (operator ? grantOperator : revokeOperator)(rooms, room, identity);
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) {
+      throw new Error(
+        `${identity} is not in room ${room}: the role is granted to someone in the call (or in their token)`,
+      );
+    }
+    throw e;
+  }
 }

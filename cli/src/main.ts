@@ -22,7 +22,7 @@ import {
   transcriptPath,
 } from '@roomcrew/shared';
 import { consoleCrewControl } from './console-control.js';
-import { dispatchCrew, mintToken, roomStatus, type ServerTarget } from './control-plane.js';
+import { dispatchCrew, mintToken, roomStatus, type ServerTarget, setOperator } from './control-plane.js';
 import { startCrewWorkers } from './crew-workers.js';
 
 const USAGE = `roomcrew — AI agents in LiveKit rooms
@@ -35,6 +35,9 @@ usage:
   roomcrew dispatch --room R [--agents a,b] [--language L] [--watch p,q]
                                              dispatch the crew into room R (idempotent)
   roomcrew token --room R --identity I [--name N] [--operator] [--ttl 15m]
+  roomcrew operator grant|revoke --room R --identity I
+                                             make a participant in the call an operator, or stop
+                                             it being one (server side; honoured at once)
   roomcrew status --room R                   participants, agents, tracks and dispatches (JSON)
   roomcrew transcript --room R [--json]      the room's session transcript (while it lives and after)
   roomcrew audit --room R [--json]           the room's audit trail (tool calls, escalations, decisions),
@@ -177,8 +180,9 @@ Ctrl+C stops the crew and the server.
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: true,
     options: {
       room: { type: 'string' },
       identity: { type: 'string' },
@@ -193,7 +197,21 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
+  if (command !== 'operator' && positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  }
   switch (command) {
+    case 'operator': {
+      const [action, ...extra] = positionals;
+      if ((action !== 'grant' && action !== 'revoke') || extra.length > 0) {
+        throw new UsageError('operator takes one action: grant or revoke');
+      }
+      const room = need(values.room, '--room');
+      const identity = need(values.identity, '--identity');
+      await setOperator(target(), room, identity, action === 'grant');
+      process.stdout.write(`${JSON.stringify({ room, identity, operator: action === 'grant' })}\n`);
+      return;
+    }
     case 'up':
       return up(values.room ?? 'roomcrew-demo', values.identity ?? 'you');
     case 'workers':

@@ -3,9 +3,20 @@
  * crew events, answers control RPCs. One per room.
  */
 import { defineAgent, type JobContext } from '@livekit/agents';
-import { type RemoteParticipant, RoomEvent, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
-import { AGENT_NAMES, AuditLog, createLogger, RPC, RPC_ERROR } from '@roomcrew/shared';
-import { agentNameOf, requireCrewCaller } from '@roomcrew/shared/room';
+import { type RemoteParticipant, RoomEvent, RpcError } from '@livekit/rtc-node';
+import {
+  AGENT_NAMES,
+  ATTR_ROLE,
+  AuditLog,
+  createLogger,
+  decideRequestSchema,
+  emptyRequestSchema,
+  ROLE_OPERATOR,
+  RPC,
+  RPC_ERROR,
+  takeoverRequestSchema,
+} from '@roomcrew/shared';
+import { agentNameOf, CrewRpcServer } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { orchestratorConfig } from './config.js';
 import { CrewDispatcher } from './crew-dispatcher.js';
@@ -77,57 +88,70 @@ export default defineAgent({
       }
     };
 
-    const callerOf = (data: RpcInvocationData): RemoteParticipant | undefined => {
-      for (const p of room.remoteParticipants.values()) if (p.identity === data.callerIdentity) return p;
-      return undefined;
-    };
-    const me = room.localParticipant;
-    if (!me) throw new Error('orchestrator has no local participant');
+    // Every refused crew RPC is on the audit trail (issue 10), decisions under their own kind.
+    const rpc = new CrewRpcServer(room, job.authority, log, (r) =>
+      audit.append({
+        kind: r.method === RPC.escalationDecide ? 'escalation.refused' : 'rpc.refused',
+        actor: r.caller,
+        detail: { method: r.method, code: r.code, reason: r.message, payload: r.payload },
+      }),
+    );
+    const crewOrOperators = { operators: true, agents: true };
     // A ping succeeds only once this orchestrator knows the caller: packets from a participant the
     // room has not announced yet arrive without a sender and cannot be validated, so agents ping
     // until this succeeds before sending events.
-    me.registerRpcMethod(RPC.ping, async (data) => {
-      if (!callerOf(data)) {
-        throw new RpcError(RPC_ERROR.notFound, 'the orchestrator does not know you yet; retry shortly');
-      }
-      return JSON.stringify({ ok: true, agent: AGENT_NAMES.orchestrator, ts: Date.now() });
-    });
-    me.registerRpcMethod(RPC.controlStats, async (data) => {
-      try {
-        await requireCrewCaller(room, data.callerIdentity, 'read crew stats');
-      } catch (e) {
-        log.warn(
-          { caller: data.callerIdentity, method: RPC.controlStats },
-          'refused RPC from a non-operator',
-        );
-        throw e;
-      }
-      return JSON.stringify({
+    rpc.register(
+      RPC.ping,
+      { allowed: 'anyone', what: 'ping', schema: emptyRequestSchema },
+      async (_req, _c, data) => {
+        if (!room.remoteParticipants.has(data.callerIdentity)) {
+          throw new RpcError(RPC_ERROR.notFound, 'the orchestrator does not know you yet; retry shortly');
+        }
+        return { ok: true, agent: AGENT_NAMES.orchestrator, ts: Date.now() };
+      },
+    );
+    rpc.register(
+      RPC.controlStats,
+      { allowed: crewOrOperators, what: 'read crew stats', schema: emptyRequestSchema },
+      async () => ({
         ...router.stats(),
+        rpc: rpc.stats(),
         crew: Object.fromEntries(crewState),
         escalations: desk.snapshot(),
         takeover: takeover.holder ?? null,
-      });
-    });
-    me.registerRpcMethod(RPC.escalationDecide, async (data) =>
-      JSON.stringify(await desk.decide(data.callerIdentity, data.payload)),
+      }),
     );
-    me.registerRpcMethod(RPC.escalationTakeover, async (data) =>
-      JSON.stringify(await takeover.take(data.callerIdentity, data.payload)),
+    const operators = { operators: true };
+    rpc.register(
+      RPC.escalationDecide,
+      { allowed: operators, what: 'decide escalations', schema: decideRequestSchema },
+      (req, caller) => desk.decide(caller as RemoteParticipant, req),
     );
-    me.registerRpcMethod(RPC.escalationHandback, async (data) =>
-      JSON.stringify(await takeover.handback(data.callerIdentity, data.payload)),
+    rpc.register(
+      RPC.escalationTakeover,
+      { allowed: operators, what: 'take over the crew', schema: takeoverRequestSchema },
+      (req, caller) => takeover.take(caller as RemoteParticipant, req),
     );
-    // Operators who join later, or whose role appears later, get every open escalation.
-    const onOperator = (p: RemoteParticipant) => void desk.operatorArrived(p);
-    room.on(RoomEvent.ParticipantConnected, onOperator);
-    room.on(RoomEvent.ParticipantAttributesChanged, (_changed, p) => {
-      if (p !== me) void desk.operatorArrived(p as RemoteParticipant);
-    });
+    rpc.register(
+      RPC.escalationHandback,
+      { allowed: operators, what: 'hand the crew back', schema: takeoverRequestSchema },
+      (req, caller) => takeover.handback(caller as RemoteParticipant, req),
+    );
+    // Operators the server confirms (on joining, or granted the role later) get every open escalation.
+    const stopOperators = job.authority.onOperator((p) => void desk.operatorArrived(p));
+    // A holder whose role the server revoked no longer holds the crew.
+    const onAttributes = (
+      _changed: Record<string, string>,
+      p: { identity: string; attributes: Record<string, string> },
+    ) => {
+      if (p.attributes[ATTR_ROLE] !== ROLE_OPERATOR)
+        void takeover.release(p.identity, 'the operator role was revoked');
+    };
+    room.on(RoomEvent.ParticipantAttributesChanged, onAttributes);
 
     const onLeave = (p: RemoteParticipant) => {
       crewState.delete(p.identity);
-      void takeover.participantLeft(p.identity);
+      void takeover.release(p.identity, 'the operator who took over left the room');
       const name = agentNameOf(p);
       log.debug({ participant: p.identity, kind: p.kind, member: name }, 'participant left');
       if (name && crew.crew.includes(name as (typeof crew.crew)[number])) {
@@ -140,10 +164,11 @@ export default defineAgent({
     ctx.addShutdownCallback(async () => {
       dispatcher.stop();
       room.off(RoomEvent.ParticipantDisconnected, onLeave);
-      room.off(RoomEvent.ParticipantConnected, onOperator);
+      room.off(RoomEvent.ParticipantAttributesChanged, onAttributes);
+      stopOperators();
       desk.stop();
       audit.close();
-      log.info({ stats: router.stats() }, 'orchestrator stopping; final routing counters');
+      log.info({ stats: router.stats(), rpc: rpc.stats() }, 'orchestrator stopping; final routing counters');
     });
     log.info('orchestrator ready');
   },

@@ -1,21 +1,26 @@
 /**
  * Takeover (issue 5): an operator takes the crew over; the reasoner stops speaking and acting and
- * keeps listening until handback. The state is the orchestrator's own participant attribute
- * `crew.takeover`, which everyone in the room can read and only the orchestrator can write.
+ * keeps listening until handback. The holder is decided here, in memory, synchronously between
+ * the check and the change (issue 10: two operators at the same moment → exactly one holder), and
+ * then published as the orchestrator's own participant attribute `crew.takeover`, which everyone
+ * can read and only the orchestrator can write.
  */
-import { type Room, RpcError } from '@livekit/rtc-node';
+import { type RemoteParticipant, type Room, RpcError } from '@livekit/rtc-node';
 import {
+  AGENT_NAMES,
   ATTR_TAKEOVER,
   type AuditLog,
   type Logger,
-  parseTakeover,
   RPC_ERROR,
+  type TakeoverRequest,
   type TakeoverState,
-  takeoverRequestSchema,
 } from '@roomcrew/shared';
-import { announcedParticipant, isOperator, parseRpcPayload } from '@roomcrew/shared/room';
 
 export class CrewTakeover {
+  #holder: TakeoverState | undefined;
+  /** Attribute writes in order, each publishing the holder as it is when it runs. */
+  #publishing: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly room: Room,
     private readonly audit: AuditLog,
@@ -23,93 +28,79 @@ export class CrewTakeover {
   ) {}
 
   get holder(): TakeoverState | undefined {
-    return parseTakeover(this.room.localParticipant?.attributes[ATTR_TAKEOVER]);
+    return this.#holder;
   }
 
-  async take(callerIdentity: string, payload: string): Promise<TakeoverState> {
-    const caller = await this.#operator(callerIdentity, 'take over the crew', payload);
-    const { reason } = this.#parse(callerIdentity, payload);
-    const current = this.holder;
-    if (current && current.operator !== callerIdentity) {
-      this.#refuse(
-        callerIdentity,
-        RPC_ERROR.conflict,
-        `${current.name || current.operator} has already taken over`,
-      );
+  /** RPC `crew.escalation.takeover`, from a caller the authority confirmed as an operator. */
+  async take(caller: RemoteParticipant, { reason }: TakeoverRequest): Promise<TakeoverState> {
+    const current = this.#holder;
+    if (current && current.operator !== caller.identity) {
+      throw new RpcError(RPC_ERROR.conflict, `${current.name || current.operator} has already taken over`);
     }
     if (current) return current; // the same operator again: nothing changes
+    // No await between the check above and this assignment: the first caller wins.
     const state: TakeoverState = {
       operator: caller.identity,
       name: caller.name ?? '',
       since: Date.now(),
       reason,
     };
+    this.#holder = state;
     this.audit.append({ kind: 'takeover', actor: caller.identity, detail: { reason } });
-    await this.#set(JSON.stringify(state));
     this.log.info({ operator: caller.identity, reason }, 'operator took over the crew');
+    await this.#publish();
     return state;
   }
 
-  async handback(callerIdentity: string, payload: string): Promise<{ handedBack: boolean }> {
-    await this.#operator(callerIdentity, 'hand the crew back', payload);
-    const { reason } = this.#parse(callerIdentity, payload);
-    const current = this.holder;
+  /** RPC `crew.escalation.handback`. */
+  async handback(caller: RemoteParticipant, { reason }: TakeoverRequest): Promise<{ handedBack: boolean }> {
+    const current = this.#holder;
     if (!current) return { handedBack: false };
     // Another operator may hand back only once the holder has left (the crew must not stay mute).
-    if (current.operator !== callerIdentity && this.room.remoteParticipants.has(current.operator)) {
-      this.#refuse(callerIdentity, RPC_ERROR.conflict, `${current.name || current.operator} holds the crew`);
+    if (current.operator !== caller.identity && this.room.remoteParticipants.has(current.operator)) {
+      throw new RpcError(RPC_ERROR.conflict, `${current.name || current.operator} holds the crew`);
     }
+    this.#holder = undefined;
     this.audit.append({
       kind: 'handback',
-      actor: callerIdentity,
+      actor: caller.identity,
       detail: { reason, from: current.operator },
     });
-    await this.#set('');
-    this.log.info({ operator: callerIdentity }, 'crew handed back');
+    this.log.info({ operator: caller.identity }, 'crew handed back');
+    await this.#publish();
     return { handedBack: true };
   }
 
-  /** The holder left the room: hand back on their behalf so the crew is not silenced for good. */
-  async participantLeft(identity: string): Promise<void> {
-    if (this.holder?.operator !== identity) return;
+  /**
+   * The holder left the room or lost the operator role: hand back on their behalf so the crew is
+   * not silenced for good.
+   */
+  async release(identity: string, why: string): Promise<void> {
+    if (this.#holder?.operator !== identity) return;
+    this.#holder = undefined;
     this.audit.append({
       kind: 'handback',
-      actor: 'crew-orchestrator',
-      detail: { reason: 'the operator who took over left the room', from: identity },
+      actor: AGENT_NAMES.orchestrator,
+      detail: { reason: why, from: identity },
     });
-    await this.#set('');
-    this.log.warn({ operator: identity }, 'operator left during takeover; crew handed back');
+    this.log.warn({ operator: identity }, `crew handed back: ${why}`);
+    await this.#publish();
   }
 
-  async #set(value: string): Promise<void> {
-    const me = this.room.localParticipant;
-    if (!me) throw new RpcError(RPC_ERROR.conflict, 'the orchestrator is not connected');
-    await me.setAttributes({ [ATTR_TAKEOVER]: value });
-  }
-
-  async #operator(callerIdentity: string, what: string, payload: string) {
-    const caller = await announcedParticipant(this.room, callerIdentity, 3000);
-    if (!caller || !isOperator(caller)) {
-      this.#refuse(callerIdentity, RPC_ERROR.permissionDenied, `only operators may ${what}`, payload);
-    }
-    return caller as NonNullable<typeof caller>;
-  }
-
-  #parse(callerIdentity: string, payload: string) {
-    try {
-      return parseRpcPayload(takeoverRequestSchema, payload);
-    } catch (e) {
-      return this.#refuse(callerIdentity, RPC_ERROR.badRequest, (e as RpcError).message, payload);
-    }
-  }
-
-  #refuse(callerIdentity: string, code: number, message: string, payload?: string): never {
-    this.audit.append({
-      kind: 'rpc.refused',
-      actor: callerIdentity,
-      detail: { code, reason: message, payload: payload?.slice(0, 300) },
+  #publish(): Promise<void> {
+    const run = this.#publishing.then(async () => {
+      const me = this.room.localParticipant;
+      if (!me) return;
+      try {
+        await me.setAttributes({ [ATTR_TAKEOVER]: this.#holder ? JSON.stringify(this.#holder) : '' });
+      } catch (e) {
+        this.log.error(
+          { err: e },
+          'publishing the takeover attribute failed; the crew keeps the decided holder',
+        );
+      }
     });
-    this.log.warn({ caller: callerIdentity, code }, `takeover request refused: ${message}`);
-    throw new RpcError(code, message);
+    this.#publishing = run;
+    return run;
   }
 }

@@ -11,13 +11,12 @@ import {
   type CrewEvent,
   type DecideRequest,
   type DecideResponse,
-  decideRequestSchema,
   type EscalationFallback,
   LK_TOPIC_CHAT,
   type Logger,
   RPC_ERROR,
 } from '@roomcrew/shared';
-import { announcedParticipant, type CrewChannel, isOperator, parseRpcPayload } from '@roomcrew/shared/room';
+import { type CrewChannel, isOperator } from '@roomcrew/shared/room';
 
 type Status = 'pending' | 'offered' | 'decided' | 'expired';
 
@@ -105,44 +104,19 @@ export class EscalationDesk {
     }
   }
 
-  /** RPC `crew.escalation.decide`. Throws RpcError for every refusal, after auditing it. */
-  async decide(callerIdentity: string, payload: string): Promise<DecideResponse> {
-    const caller = await announcedParticipant(this.o.room, callerIdentity, 3000);
-    const refuse = (code: number, message: string, detail: Record<string, unknown> = {}): never => {
-      this.o.audit.append({
-        kind: 'escalation.refused',
-        actor: callerIdentity,
-        escalationId: typeof detail.escalationId === 'string' ? detail.escalationId : undefined,
-        detail: { ...detail, code, reason: message },
-      });
-      this.o.log.warn({ caller: callerIdentity, code, ...detail }, `decision refused: ${message}`);
-      throw new RpcError(code, message);
-    };
-    if (!caller || !isOperator(caller)) {
-      refuse(RPC_ERROR.permissionDenied, 'only operators may decide escalations', {
-        payload: payload.slice(0, 300),
-      });
-    }
-    let req: DecideRequest;
-    try {
-      req = parseRpcPayload(decideRequestSchema, payload);
-    } catch (e) {
-      return refuse(RPC_ERROR.badRequest, (e as RpcError).message, { payload: payload.slice(0, 300) });
-    }
+  /**
+   * RPC `crew.escalation.decide`, from a caller the authority confirmed as an operator. Throws an
+   * RpcError for an unknown or already decided escalation (the RPC server audits refusals).
+   */
+  async decide(caller: RemoteParticipant, req: DecideRequest): Promise<DecideResponse> {
+    const callerIdentity = caller.identity;
     const done = this.#closed.get(req.escalationId);
     if (done) {
       const by = done.decidedBy ?? 'the deadline';
-      return refuse(RPC_ERROR.conflict, `escalation ${req.escalationId} was already decided by ${by}`, {
-        escalationId: req.escalationId,
-        attempted: req.decision,
-      });
+      throw new RpcError(RPC_ERROR.conflict, `escalation ${req.escalationId} was already decided by ${by}`);
     }
     const esc = this.#open.get(req.escalationId);
-    if (!esc) {
-      return refuse(RPC_ERROR.notFound, `no open escalation ${req.escalationId} in this room`, {
-        escalationId: req.escalationId,
-      });
-    }
+    if (!esc) throw new RpcError(RPC_ERROR.notFound, `no open escalation ${req.escalationId} in this room`);
     // First valid decision wins: the escalation leaves the open set before anything is awaited.
     this.#close(esc, 'decided', callerIdentity);
     this.o.audit.append({
@@ -175,6 +149,7 @@ export class EscalationDesk {
         from: e.request.from,
         status: e.status,
         deadline: e.request.payload.deadline,
+        trigger: e.request.payload.trigger,
       })),
       closed: this.#closed.size,
     };
@@ -192,7 +167,8 @@ export class EscalationDesk {
       kind: 'escalation.offer',
       actor: 'crew-orchestrator',
       escalationId: esc.request.payload.escalationId,
-      detail: { operators: to },
+      // Operators are offered the request as sent, provenance included: the trail says so too.
+      detail: { operators: to, trigger: esc.request.payload.trigger, toolInfo: esc.request.payload.toolInfo },
     });
     for (const id of to) esc.offeredTo.add(id);
     esc.status = 'offered';

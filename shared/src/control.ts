@@ -12,3 +12,15 @@ export const visionControlSchema = z
   })
   .strict();
 export type VisionControl = z.infer<typeof visionControlSchema>;
+
+/** RPCs that take no arguments (`crew.ping`, `crew.control.stats`): empty or `{}`, nothing else. */
+export const emptyRequestSchema = z.object({}).strict();
+
+/** `crew.transcript.get`: a page of the session transcript after sequence number `after`. */
+export const transcriptPageRequestSchema = z
+  .object({
+    after: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(200).default(100),
+  })
+  .strict();
+export type TranscriptPageRequest = z.infer<typeof transcriptPageRequestSchema>;

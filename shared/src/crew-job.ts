@@ -1,10 +1,11 @@
 /**
  * What every crew agent does when its job starts: connect without subscribing to anything (each
  * agent then subscribes only to what it needs), log with room/agent/job ids, make sure it is the
- * only copy of itself in the room, and open the crew channel.
+ * only copy of itself in the room, open the crew channel and start the room's authority.
  */
 import { AutoSubscribe, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent } from '@livekit/rtc-node';
+import { CrewAuthority, serverLookup } from './crew-authority.js';
 import { CrewChannel } from './crew-channel.js';
 import { createLogger, type Logger } from './logger.js';
 import { copiesOf, losesTieTo } from './room-helpers.js';
@@ -15,6 +16,8 @@ const DUPLICATE_SETTLE_MS = 3000;
 export interface CrewJob {
   log: Logger;
   channel: CrewChannel;
+  /** Decides who is an operator or a crew agent in this room; every guard asks it. */
+  authority: CrewAuthority;
 }
 
 /**
@@ -60,11 +63,13 @@ export async function startCrewJob(ctx: JobContext, agentName: string): Promise<
   room.on(RoomEvent.ParticipantConnected, onJoin);
 
   const channel = new CrewChannel(room, log);
+  const authority = new CrewAuthority(room, serverLookup(roomName), log);
   ctx.addShutdownCallback(async () => {
     room.off(RoomEvent.ParticipantConnected, onJoin);
     for (const t of timers) clearTimeout(t);
     channel.close();
+    authority.close();
     log.info(`${agentName} leaving the room`);
   });
-  return { log, channel };
+  return { log, channel, authority };
 }

@@ -15,12 +15,15 @@ const toolArgs = z
   });
 
 /** `crew.escalation.decide`: approve (optionally with edited arguments) or reject, with a note. */
-export const decideRequestSchema = z.object({
-  escalationId: z.string().min(1).max(128),
-  decision: z.enum(['approve', 'reject']),
-  args: toolArgs.optional(),
-  note: z.string().max(MAX_NOTE_CHARS).optional(),
-});
+export const decideRequestSchema = z
+  .object({
+    escalationId: z.string().min(1).max(128),
+    decision: z.enum(['approve', 'reject']),
+    args: toolArgs.optional(),
+    note: z.string().max(MAX_NOTE_CHARS).optional(),
+  })
+  // Unknown fields are refused: a forged `decidedBy` or `operator` must not pass as ignored.
+  .strict();
 export type DecideRequest = z.infer<typeof decideRequestSchema>;
 
 export const decideResponseSchema = z.object({
@@ -32,7 +35,7 @@ export const decideResponseSchema = z.object({
 export type DecideResponse = z.infer<typeof decideResponseSchema>;
 
 /** `crew.escalation.takeover` / `crew.escalation.handback`. */
-export const takeoverRequestSchema = z.object({ reason: z.string().max(MAX_NOTE_CHARS).optional() });
+export const takeoverRequestSchema = z.object({ reason: z.string().max(MAX_NOTE_CHARS).optional() }).strict();
 export type TakeoverRequest = z.infer<typeof takeoverRequestSchema>;
 
 /**

@@ -1,6 +1,6 @@
-/** Who is who in a room, as the SFU and the server-granted attributes say. */
+/** Who is who in a room, as the SFU says (operators: crew-authority.ts). */
 import { ParticipantKind, type RemoteParticipant, type Room, RoomEvent } from '@livekit/rtc-node';
-import { ATTR_AGENT_NAME, ATTR_ROLE, ROLE_OPERATOR } from './crew.js';
+import { ATTR_AGENT_NAME } from './crew.js';
 
 interface ParticipantLike {
   identity: string;
@@ -8,6 +8,7 @@ interface ParticipantLike {
   attributes: Record<string, string>;
 }
 
+/** Crew agents are participants of kind AGENT, which the SFU sets from the token. */
 export function isAgent(p: { kind: ParticipantKind }): boolean {
   return p.kind === ParticipantKind.AGENT;
 }
@@ -15,11 +16,6 @@ export function isAgent(p: { kind: ParticipantKind }): boolean {
 /** The agentName of an agent participant (set by its worker at job accept), else undefined. */
 export function agentNameOf(p: ParticipantLike): string | undefined {
   return isAgent(p) ? p.attributes[ATTR_AGENT_NAME] : undefined;
-}
-
-/** Operators are humans whose token carries the server-granted role attribute. */
-export function isOperator(p: ParticipantLike): boolean {
-  return !isAgent(p) && p.attributes[ATTR_ROLE] === ROLE_OPERATOR;
 }
 
 /** Other participants that are the same crew agent as `me`. */

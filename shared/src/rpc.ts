@@ -19,4 +19,7 @@ export const RPC_ERROR = {
   permissionDenied: 2403,
   notFound: 2404,
   conflict: 2409,
+  tooLarge: 2413,
+  /** The handler failed for a reason of its own (logged); the caller may retry. */
+  internal: 2500,
 } as const;

@@ -38,9 +38,13 @@ function mint(creds: Credentials, req: TokenRequest, shape: Shape): Promise<stri
 
 const MEDIA = { canPublish: true, canSubscribe: true, canPublishData: true };
 
-/** A person in the call: publish, subscribe, chat; may update their own name and metadata. */
+/**
+ * A person in the call: publish, subscribe, chat. Their display name is set here, at join; they
+ * may not update their own name, metadata or attributes, so the server can later grant them the
+ * operator role mid-call without anything they set on themselves counting (crew-authority.ts).
+ */
 export function participantToken(creds: Credentials, req: TokenRequest): Promise<string> {
-  return mint(creds, req, { ttl: DEFAULT_TTL, grant: { ...MEDIA, canUpdateOwnMetadata: true } });
+  return mint(creds, req, { ttl: DEFAULT_TTL, grant: { ...MEDIA, canUpdateOwnMetadata: false } });
 }
 
 /**

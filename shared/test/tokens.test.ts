@@ -108,11 +108,11 @@ describe('agentToken', () => {
   });
 });
 
-describe('participant vs operator metadata rights', () => {
-  it('lets a participant update their own name and metadata, but never an operator', async () => {
+describe('metadata rights', () => {
+  it('lets neither a participant nor an operator write their own attributes (a role would be claimable)', async () => {
     const p = decodePayload(await participantToken(creds, { room: 'r', identity: 'p' }));
     const o = decodePayload(await operatorToken(creds, { room: 'r', identity: 'o' }));
-    expect(p.video?.canUpdateOwnMetadata).toBe(true);
+    expect(p.video?.canUpdateOwnMetadata).toBe(false);
     expect(o.video?.canUpdateOwnMetadata).toBe(false);
   });
 });

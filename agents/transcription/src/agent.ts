@@ -9,11 +9,11 @@ import {
   parseJobMetadata,
   RPC,
   readConfig,
+  transcriptPageRequestSchema,
   transcriptPath,
 } from '@roomcrew/shared';
-import { parseRpcPayload, requireCrewCaller } from '@roomcrew/shared/room';
+import { CrewRpcServer } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
-import { z } from 'zod';
 import { transcriberConfig } from './config.js';
 import { POCKETSPHINX_LANGUAGES } from './pocketsphinx-stt.js';
 import { RoomTranscriber } from './room-transcriber.js';
@@ -22,10 +22,6 @@ import { SttMetrics } from './stt-metrics.js';
 import { TranscriptStore } from './transcript-store.js';
 
 const METRICS_LOG_INTERVAL_MS = 60_000;
-const pageRequest = z.object({
-  after: z.number().int().min(0).default(0),
-  limit: z.number().int().min(1).max(200).default(100),
-});
 
 export default defineAgent({
   // Loading the VAD model once per process keeps it off the path of the first speaker.
@@ -73,12 +69,19 @@ export default defineAgent({
     });
 
     // The session transcript, for operators and crew agents (the reasoner, the audit log).
-    ctx.room.localParticipant?.registerRpcMethod(RPC.transcriptGet, async (data) => {
-      await requireCrewCaller(ctx.room, data.callerIdentity, 'read the transcript');
-      const req = parseRpcPayload(pageRequest, data.payload);
-      const segments = await store.page(req.after, req.limit);
-      return JSON.stringify({ room: roomName, segments, next: segments.at(-1)?.seq ?? req.after });
-    });
+    const rpc = new CrewRpcServer(ctx.room, job.authority, log);
+    rpc.register(
+      RPC.transcriptGet,
+      {
+        allowed: { operators: true, agents: true },
+        what: 'read the transcript',
+        schema: transcriptPageRequestSchema,
+      },
+      async (req) => {
+        const segments = await store.page(req.after, req.limit);
+        return { room: roomName, segments, next: segments.at(-1)?.seq ?? req.after };
+      },
+    );
 
     const timer = setInterval(
       () => log.info({ stt: metrics.snapshot() }, 'transcriber metrics'),

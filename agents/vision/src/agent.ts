@@ -7,7 +7,7 @@ import {
   RPC,
   visionControlSchema,
 } from '@roomcrew/shared';
-import { parseRpcPayload, requireCrewCaller } from '@roomcrew/shared/room';
+import { CrewRpcServer } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { CloudVision } from './cloud-vision.js';
 import { visionConfig } from './config.js';
@@ -38,16 +38,23 @@ export default defineAgent({
           }
         : {}),
     });
-    ctx.room.localParticipant?.registerRpcMethod(RPC.controlVision, async (data) => {
-      await requireCrewCaller(ctx.room, data.callerIdentity, 'change vision sampling');
-      const change = parseRpcPayload(visionControlSchema, data.payload);
-      const rates = vision.setRates(change);
-      log.info({ caller: data.callerIdentity, change, rates }, 'vision sampling changed');
-      return JSON.stringify(rates);
-    });
+    const rpc = new CrewRpcServer(ctx.room, job.authority, log);
+    rpc.register(
+      RPC.controlVision,
+      {
+        allowed: { operators: true, agents: true },
+        what: 'change vision sampling',
+        schema: visionControlSchema,
+      },
+      async (change, caller) => {
+        const rates = vision.setRates(change);
+        log.info({ caller: caller?.identity, change, rates }, 'vision sampling changed');
+        return rates;
+      },
+    );
     ctx.addShutdownCallback(async () => {
       vision.close();
-      log.info({ observations: vision.observations }, 'vision stopping');
+      log.info({ observations: vision.observations, rpc: rpc.stats() }, 'vision stopping');
     });
     await channel.reachOrchestrator(10_000);
     vision.start();
