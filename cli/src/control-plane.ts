@@ -12,9 +12,12 @@ import {
   grantOperator,
   LK_ATTR_AGENT_STATE,
   memberMetadataOf,
+  operatorByServer,
   operatorToken,
   participantToken,
+  ROLE_OPERATOR,
   revokeOperator,
+  SERVER_PARTICIPANT_KIND,
   serverApiUrl,
   toMs,
 } from '@roomcrew/shared';
@@ -110,7 +113,10 @@ export interface ParticipantStatus {
   agentName?: string;
   /** `lk.agent.state` (listening, thinking, speaking, …) where the agent sets it. */
   agentState?: string;
+  /** `operator` where the server granted the role (crew-authority.ts). */
   role?: string;
+  /** A role attribute the participant set on itself, which grants nothing. */
+  claimedRole?: string;
   tracks: TrackStatus[];
 }
 
@@ -125,9 +131,7 @@ export interface RoomStatus {
   }[];
 }
 
-/** ParticipantInfo.Kind values (the SDK does not re-export the enum). */
-const KIND_STANDARD = 0;
-const KIND_AGENT = 4;
+/** Names of the server API's job, participant and track enums (the SDK does not re-export them). */
 const JOB_STATUS = ['pending', 'running', 'success', 'failed'];
 const PARTICIPANT_STATE = ['joining', 'joined', 'active', 'disconnected'];
 const SOURCE: Record<number, string> = {
@@ -152,10 +156,20 @@ export async function roomStatus(t: ServerTarget, room: string): Promise<RoomSta
       identity: p.identity,
       name: p.name,
       state: PARTICIPANT_STATE[p.state] ?? 'unknown',
-      kind: p.kind === KIND_AGENT ? 'agent' : p.kind === KIND_STANDARD ? 'human' : 'other',
+      kind:
+        p.kind === SERVER_PARTICIPANT_KIND.agent
+          ? 'agent'
+          : p.kind === SERVER_PARTICIPANT_KIND.standard
+            ? 'human'
+            : 'other',
       ...(p.attributes[ATTR_AGENT_NAME] ? { agentName: p.attributes[ATTR_AGENT_NAME] } : {}),
       ...(p.attributes[LK_ATTR_AGENT_STATE] ? { agentState: p.attributes[LK_ATTR_AGENT_STATE] } : {}),
-      ...(p.attributes[ATTR_ROLE] ? { role: p.attributes[ATTR_ROLE] } : {}),
+      // The role only where the server granted it; a self-set attribute shows as a claim.
+      ...(operatorByServer(p)
+        ? { role: ROLE_OPERATOR }
+        : p.attributes[ATTR_ROLE]
+          ? { claimedRole: p.attributes[ATTR_ROLE] }
+          : {}),
       tracks: p.tracks.map((tr) => ({
         sid: tr.sid,
         type: tr.type === TrackType.AUDIO ? 'audio' : tr.type === TrackType.VIDEO ? 'video' : 'data',

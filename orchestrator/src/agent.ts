@@ -55,7 +55,7 @@ export default defineAgent({
     const room = ctx.room;
 
     const cfg = orchestratorConfig();
-    const audit = new AuditLog(cfg.CREW_DATA_DIR, roomName);
+    const audit = await AuditLog.open(cfg.CREW_DATA_DIR, roomName, { key: cfg.CREW_AUDIT_KEY, log });
     log.info({ audit: audit.path }, 'audit trail opened');
     const desk = new EscalationDesk({ room, channel, audit, log, fallback: cfg.CREW_ESCALATION_FALLBACK });
     const takeover = new CrewTakeover(room, audit, log);
@@ -73,6 +73,15 @@ export default defineAgent({
         case 'escalation.request':
           void desk.request(event);
           break;
+        case 'crew.refusal': {
+          const { caller, message, reason, ...detail } = event.payload;
+          audit.append({
+            kind: 'rpc.refused',
+            actor: caller,
+            detail: { ...detail, refusal: reason, reason: message, agent: event.from, eventId: event.id },
+          });
+          break;
+        }
         case 'tool.call':
         case 'tool.result': {
           const { callId, ...detail } = event.payload;
@@ -93,7 +102,14 @@ export default defineAgent({
       audit.append({
         kind: r.method === RPC.escalationDecide ? 'escalation.refused' : 'rpc.refused',
         actor: r.caller,
-        detail: { method: r.method, code: r.code, reason: r.message, payload: r.payload },
+        detail: {
+          method: r.method,
+          code: r.code,
+          refusal: r.reason,
+          reason: r.message,
+          payload: r.payload,
+          ...(r.suppressed ? { suppressed: r.suppressed } : {}),
+        },
       }),
     );
     const crewOrOperators = { operators: true, agents: true };

@@ -16,6 +16,8 @@ const people = { people: true } as const;
 export const ROUTES: Readonly<Record<CrewEventType, readonly Subscriber[]>> = {
   'crew.hello': [operators],
   'crew.state': [operators],
+  // The orchestrator writes these to the audit trail itself.
+  'crew.refusal': [],
   'transcript.segment': [reasoner, operators],
   'vision.observation': [reasoner, people],
   'reasoning.insight': [people],

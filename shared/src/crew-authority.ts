@@ -21,6 +21,7 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import { LIVEKIT_ENV, readConfig, serverApiUrl } from './config.js';
 import { ATTR_ROLE, ROLE_OPERATOR } from './crew.js';
 import type { Logger } from './logger.js';
+import { operatorByServer, type ServerParticipant } from './operator-role.js';
 import { announcedParticipant, isAgent } from './room-helpers.js';
 import { RPC_ERROR } from './rpc.js';
 
@@ -32,24 +33,11 @@ interface ParticipantLike {
   attributes: Record<string, string>;
 }
 
-/** What the LiveKit server reports about a participant (`ParticipantInfo`, the parts that matter). */
-export interface ServerParticipant {
-  identity: string;
-  attributes: Record<string, string>;
-  /** Absent when the server reports no permission: treated as "may update its own metadata". */
-  permission?: { canUpdateMetadata: boolean };
-}
-
 /** Looks a participant up on the server; undefined when it is not in the room. Throws when the server cannot answer. */
 export type ParticipantLookup = (identity: string) => Promise<ServerParticipant | undefined>;
 
 function claimsOperator(p: { attributes: Record<string, string> }): boolean {
   return p.attributes[ATTR_ROLE] === ROLE_OPERATOR;
-}
-
-/** The server's word on a human participant: an operator only where the client cannot write the attribute. */
-export function operatorByServer(info: ServerParticipant): boolean {
-  return claimsOperator(info) && info.permission?.canUpdateMetadata === false;
 }
 
 /** Verified operators: the participant object and the attribute value the verdict was made on. */
@@ -78,6 +66,7 @@ export function serverLookup(roomName: string, env: NodeJS.ProcessEnv = process.
       const info = await rooms.getParticipant(roomName, identity);
       return {
         identity: info.identity,
+        kind: info.kind,
         attributes: { ...info.attributes },
         ...(info.permission ? { permission: { canUpdateMetadata: info.permission.canUpdateMetadata } } : {}),
       };

@@ -7,9 +7,10 @@
 import { type RemoteParticipant, type Room, RpcError, type RpcInvocationData } from '@livekit/rtc-node';
 import type { z } from 'zod';
 import type { Allowed, CrewAuthority } from './crew-authority.js';
-import { MAX_RPC_PAYLOAD_BYTES } from './limits.js';
+import type { CrewChannel } from './crew-channel.js';
+import { LogBudget, MAX_RPC_PAYLOAD_BYTES } from './limits.js';
 import type { Logger } from './logger.js';
-import { RPC_ERROR } from './rpc.js';
+import { RPC_ERROR, type RpcRefusal, refusalOf } from './rpc.js';
 
 /** The payload as JSON of the schema (empty means `{}`); otherwise a bad-request error. */
 export function parseRpcPayload<S extends z.ZodType>(schema: S, payload: string): z.infer<S> {
@@ -30,33 +31,6 @@ export function parseRpcPayload<S extends z.ZodType>(schema: S, payload: string)
   return parsed.data;
 }
 
-export const RPC_REFUSALS = [
-  'permission',
-  'bad_request',
-  'too_large',
-  'not_found',
-  'conflict',
-  'failed',
-] as const;
-export type RpcRefusal = (typeof RPC_REFUSALS)[number];
-
-export function refusalOf(code: number): RpcRefusal {
-  switch (code) {
-    case RPC_ERROR.permissionDenied:
-      return 'permission';
-    case RPC_ERROR.badRequest:
-      return 'bad_request';
-    case RPC_ERROR.tooLarge:
-      return 'too_large';
-    case RPC_ERROR.notFound:
-      return 'not_found';
-    case RPC_ERROR.conflict:
-      return 'conflict';
-    default:
-      return 'failed';
-  }
-}
-
 export interface RpcStats {
   accepted: Record<string, number>;
   refused: Partial<Record<RpcRefusal, number>>;
@@ -71,7 +45,15 @@ export interface RpcRefused {
   message: string;
   /** The start of the payload, for the audit trail. */
   payload: string;
+  /** Refusals of this caller counted but not reported since the last one reported. */
+  suppressed: number;
 }
+
+/**
+ * Refusals reported (audited) per caller and minute; beyond it they are only counted, so a caller
+ * flooding refused RPCs cannot flood the audit trail. The next report carries how many were skipped.
+ */
+export const REFUSALS_REPORTED_PER_MINUTE = 30;
 
 export interface CrewRpcSpec<S extends z.ZodType> {
   /** Who may call it; `anyone` for RPCs any participant may call (their payload is still checked). */
@@ -89,6 +71,7 @@ export type CrewRpcHandler<S extends z.ZodType> = (
 
 export class CrewRpcServer {
   readonly #stats: RpcStats = { accepted: {}, refused: {}, refusedByMethod: {} };
+  readonly #reports = new LogBudget(REFUSALS_REPORTED_PER_MINUTE, 60_000);
 
   constructor(
     private readonly room: Room,
@@ -134,18 +117,25 @@ export class CrewRpcServer {
     const reason = refusalOf(code);
     this.#stats.refused[reason] = (this.#stats.refused[reason] ?? 0) + 1;
     this.#stats.refusedByMethod[method] = (this.#stats.refusedByMethod[method] ?? 0) + 1;
+    // One budget for the warn line and the report: a flood of refused calls is counted in full
+    // but becomes neither a flood of logs nor of audit records.
+    const budget = this.#reports.take(data.callerIdentity);
+    if (!budget.log) return;
     this.log.warn(
-      { method, caller: data.callerIdentity, code, reason },
+      { method, caller: data.callerIdentity, code, reason, suppressed: budget.suppressed },
       `crew RPC refused: ${error.message}`,
     );
+    if (!this.onRefused) return;
+    const suppressed = budget.suppressed;
     try {
-      this.onRefused?.({
+      this.onRefused({
         method,
         caller: data.callerIdentity,
         code,
         reason,
-        message: error.message,
+        message: error.message.slice(0, 500),
         payload: data.payload.slice(0, 300),
+        suppressed,
       });
     } catch (e) {
       this.log.error({ err: e, method }, 'recording a refused crew RPC failed');
@@ -155,4 +145,19 @@ export class CrewRpcServer {
   stats(): RpcStats {
     return structuredClone(this.#stats);
   }
+}
+
+/**
+ * For crew members: reports each refusal to the orchestrator as a `crew.refusal` event, which it
+ * writes to the room's audit trail (one writer per room).
+ */
+export function refusalReporter(channel: CrewChannel, log: Logger): (r: RpcRefused) => void {
+  return (r) => {
+    channel.sendToOrchestrator('crew.refusal', r).then(
+      (sent) => {
+        if (!sent) log.warn({ method: r.method, caller: r.caller }, 'no orchestrator to audit a refused RPC');
+      },
+      (e) => log.error({ err: e, method: r.method }, 'reporting a refused RPC to the orchestrator failed'),
+    );
+  };
 }

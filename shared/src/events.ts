@@ -3,6 +3,7 @@
  * is an envelope whose payload is validated by the schema registered for its type.
  */
 import { z } from 'zod';
+import { RPC_REFUSALS } from './rpc.js';
 
 export const CREW_TOPIC = 'crew.v1';
 export const ENVELOPE_VERSION = 1;
@@ -23,6 +24,35 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 
 const speaker = z.object({ identity: z.string().min(1), name: z.string() });
 
+/**
+ * Provenance of an escalation (issue 10): the kind of content that led the crew to ask, and whose.
+ * `speech`, `chat`, `ocr` (screen text), `vision` (local analysis of a camera) and `model` (a
+ * model's description of a frame) carry what people said, wrote or showed: always untrusted.
+ */
+export const TRIGGER_KINDS = ['speech', 'chat', 'ocr', 'vision', 'model', 'operator', 'system'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+export const HUMAN_TRIGGER_KINDS = ['speech', 'chat', 'ocr', 'vision', 'model'] as const;
+export const escalationTriggerSchema = z.object({
+  kind: z.enum(TRIGGER_KINDS),
+  /** Identity of the participant whose content it was. */
+  from: z.string().min(1).max(256).optional(),
+  /** Their display name when it happened (what the operator's card shows). */
+  name: z.string().max(256).optional(),
+  untrusted: z.boolean(),
+});
+export type EscalationTrigger = z.infer<typeof escalationTriggerSchema>;
+
+/** External (MCP) tool descriptions are cut to this many characters, marker included. */
+export const MAX_TOOL_DESCRIPTION_CHARS = 300;
+export const escalationToolInfoSchema = z.object({
+  description: z.string().max(MAX_TOOL_DESCRIPTION_CHARS),
+  /** The MCP server the tool comes from. */
+  server: z.string().min(1).max(64).optional(),
+  /** True when the tool has not run in this room yet: approving it lets it run by its impact. */
+  firstUse: z.boolean().default(false),
+});
+export type EscalationToolInfo = z.infer<typeof escalationToolInfoSchema>;
+
 export const payloadSchemas = {
   'crew.hello': z.object({
     agent: z.string().min(1),
@@ -34,6 +64,21 @@ export const payloadSchemas = {
     /** Track sids the agent is actually subscribed to, as the room reports them. */
     subscriptions: z.array(z.string()).optional(),
     detail: z.record(z.string(), z.unknown()).optional(),
+  }),
+  /**
+   * A crew member refused a crew RPC (issue 10): sent to the orchestrator, the room's one audit
+   * writer, so refusals at every agent are on the audit trail.
+   */
+  'crew.refusal': z.object({
+    method: z.string().min(1).max(64),
+    caller: z.string().max(256),
+    code: z.number().int(),
+    reason: z.enum(RPC_REFUSALS),
+    message: z.string().max(500),
+    /** The start of the refused payload. */
+    payload: z.string().max(300),
+    /** Refusals of this caller counted at the member but not reported since the previous report. */
+    suppressed: z.number().int().nonnegative().default(0),
   }),
   'transcript.segment': z.object({
     segmentId: z.string().min(1),
@@ -80,15 +125,36 @@ export const payloadSchemas = {
     result: z.unknown().optional(),
     error: z.string().optional(),
   }),
-  'escalation.request': z.object({
-    escalationId: z.string().min(1),
-    tool: z.string().min(1),
-    args: z.record(z.string(), z.unknown()),
-    reason: z.string().min(1),
-    context: z.string(),
-    recommended: z.enum(['approve', 'reject']),
-    deadline: z.number().int().positive(),
-  }),
+  'escalation.request': z
+    .object({
+      escalationId: z.string().min(1),
+      tool: z.string().min(1),
+      args: z.record(z.string(), z.unknown()),
+      reason: z.string().min(1),
+      context: z.string(),
+      recommended: z.enum(['approve', 'reject']),
+      deadline: z.number().int().positive(),
+      /** What led to it; absent from older senders (treated as unknown, never as trusted). */
+      trigger: escalationTriggerSchema.optional(),
+      /** The tool as it describes itself, shown to operators before an external tool first runs. */
+      toolInfo: escalationToolInfoSchema.optional(),
+    })
+    .superRefine((p, ctx) => {
+      if (!p.trigger) return;
+      // People's content can never be vouched for by the sender, nor recommended for approval.
+      if ((HUMAN_TRIGGER_KINDS as readonly string[]).includes(p.trigger.kind) && !p.trigger.untrusted)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['trigger', 'untrusted'],
+          message: `a ${p.trigger.kind} trigger is untrusted content`,
+        });
+      if (p.trigger.untrusted && p.recommended !== 'reject')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['recommended'],
+          message: 'an escalation triggered by untrusted content is recommended reject',
+        });
+    }),
   'escalation.update': z.object({
     escalationId: z.string().min(1),
     status: z.enum(['pending', 'offered', 'decided', 'expired']),

@@ -4,9 +4,28 @@
  */
 import type { RoomServiceClient } from 'livekit-server-sdk';
 import { ATTR_ROLE, ROLE_OPERATOR } from './crew.js';
+import { SERVER_PARTICIPANT_KIND } from './livekit-conventions.js';
 
-/** `ParticipantInfo.Kind.AGENT` in LiveKit's protocol (the SDK does not export the enum). */
-const KIND_AGENT = 4;
+/** What the LiveKit server reports about a participant (`ParticipantInfo`, the parts that matter). */
+export interface ServerParticipant {
+  identity: string;
+  kind?: number;
+  attributes: Record<string, string>;
+  /** Absent when the server reports no permission: treated as "may update its own metadata". */
+  permission?: { canUpdateMetadata: boolean };
+}
+
+/**
+ * The server's word on a participant: an operator is a person with the role attribute who cannot
+ * write its own attributes (where it can, the attribute proves nothing).
+ */
+export function operatorByServer(info: ServerParticipant): boolean {
+  return (
+    info.kind !== SERVER_PARTICIPANT_KIND.agent &&
+    info.attributes[ATTR_ROLE] === ROLE_OPERATOR &&
+    info.permission?.canUpdateMetadata === false
+  );
+}
 
 /**
  * Makes a participant an operator: first withdraws its right to update its own metadata (an
@@ -15,7 +34,7 @@ const KIND_AGENT = 4;
  */
 export async function grantOperator(rooms: RoomServiceClient, room: string, identity: string): Promise<void> {
   const info = await rooms.getParticipant(room, identity);
-  if (info.kind === KIND_AGENT) {
+  if (info.kind === SERVER_PARTICIPANT_KIND.agent) {
     throw new Error(`${identity} is an agent; only people can be operators`);
   }
   if (info.permission?.canUpdateMetadata !== false) {

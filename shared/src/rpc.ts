@@ -23,3 +23,31 @@ export const RPC_ERROR = {
   /** The handler failed for a reason of its own (logged); the caller may retry. */
   internal: 2500,
 } as const;
+
+/** Why a crew RPC was refused, as counted in stats and recorded in the audit trail. */
+export const RPC_REFUSALS = [
+  'permission',
+  'bad_request',
+  'too_large',
+  'not_found',
+  'conflict',
+  'failed',
+] as const;
+export type RpcRefusal = (typeof RPC_REFUSALS)[number];
+
+export function refusalOf(code: number): RpcRefusal {
+  switch (code) {
+    case RPC_ERROR.permissionDenied:
+      return 'permission';
+    case RPC_ERROR.badRequest:
+      return 'bad_request';
+    case RPC_ERROR.tooLarge:
+      return 'too_large';
+    case RPC_ERROR.notFound:
+      return 'not_found';
+    case RPC_ERROR.conflict:
+      return 'conflict';
+    default:
+      return 'failed';
+  }
+}

@@ -5,9 +5,12 @@ import {
   CREW_TOPIC,
   ENVELOPE_VERSION,
   envelopeSchema,
+  HUMAN_TRIGGER_KINDS,
   isCrewEventType,
   MAX_EVENT_BYTES,
+  MAX_TOOL_DESCRIPTION_CHARS,
   payloadSchemas,
+  TRIGGER_KINDS,
 } from '../src/events.js';
 import { rawEnvelope, samplePayloads } from './fixtures.js';
 
@@ -24,6 +27,7 @@ describe('event contracts', () => {
     for (const type of [
       'crew.hello',
       'crew.state',
+      'crew.refusal',
       'transcript.segment',
       'vision.observation',
       'reasoning.insight',
@@ -64,5 +68,69 @@ describe('event contracts', () => {
     expect(envelopeSchema.safeParse(rawEnvelope()).success).toBe(true);
     expect(envelopeSchema.safeParse(rawEnvelope({ corr: 'c' })).success).toBe(true);
     expect(envelopeSchema.safeParse(rawEnvelope({ v: 2 })).success).toBe(false);
+  });
+});
+
+describe('escalation.request provenance (issue 10)', () => {
+  const schema = payloadSchemas['escalation.request'];
+  const base = samplePayloads['escalation.request'];
+
+  it('still parses a request without provenance (older senders)', () => {
+    const parsed = schema.parse(base);
+    expect(parsed.trigger).toBeUndefined();
+    expect(parsed.toolInfo).toBeUndefined();
+  });
+
+  it('carries the trigger and keeps it when parsed (so the desk passes it on to operators)', () => {
+    const payload = {
+      ...base,
+      recommended: 'reject',
+      trigger: { kind: 'chat', from: 'mallory', name: 'Mallory', untrusted: true },
+    };
+    expect(schema.parse(payload).trigger).toEqual(payload.trigger);
+    for (const kind of TRIGGER_KINDS) {
+      expect(
+        schema.safeParse({ ...base, recommended: 'reject', trigger: { kind, untrusted: true } }).success,
+      ).toBe(true);
+    }
+  });
+
+  it.each(HUMAN_TRIGGER_KINDS)(
+    'a %s trigger is always untrusted, and never recommended for approval',
+    (kind) => {
+      const untrusted = { kind, from: 'p', untrusted: true };
+      expect(schema.safeParse({ ...base, recommended: 'approve', trigger: untrusted }).success).toBe(false);
+      expect(schema.safeParse({ ...base, recommended: 'reject', trigger: untrusted }).success).toBe(true);
+      const err = schema.safeParse({
+        ...base,
+        recommended: 'reject',
+        trigger: { ...untrusted, untrusted: false },
+      });
+      expect(err.success).toBe(false);
+      expect(JSON.stringify(err.error?.issues)).toMatch(/untrusted content/);
+    },
+  );
+
+  it('an operator or system trigger may be trusted and recommended for approval', () => {
+    for (const kind of ['operator', 'system'] as const)
+      expect(schema.safeParse({ ...base, trigger: { kind, untrusted: false } }).success).toBe(true);
+  });
+
+  it('rejects unknown trigger kinds and malformed triggers', () => {
+    for (const trigger of [
+      { kind: 'telepathy', untrusted: true },
+      { kind: 'chat' },
+      { kind: 'chat', untrusted: 'yes' },
+      { kind: 'chat', from: '', untrusted: true },
+    ])
+      expect(schema.safeParse({ ...base, recommended: 'reject', trigger }).success).toBe(false);
+  });
+
+  it('bounds the tool description shown to operators, and defaults firstUse to false', () => {
+    const toolInfo = { description: 'Store a note', server: 'notes' };
+    expect(schema.parse({ ...base, toolInfo }).toolInfo).toEqual({ ...toolInfo, firstUse: false });
+    const long = { ...toolInfo, description: 'x'.repeat(MAX_TOOL_DESCRIPTION_CHARS + 1) };
+    expect(schema.safeParse({ ...base, toolInfo: long }).success).toBe(false);
+    expect(MAX_TOOL_DESCRIPTION_CHARS).toBe(300);
   });
 });

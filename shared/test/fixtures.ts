@@ -9,6 +9,15 @@ export const samplePayloads: { [K in CrewEventType]: CrewPayload<K> } = {
     subscriptions: ['TR_audio1'],
     detail: { engine: 'pocketsphinx' },
   },
+  'crew.refusal': {
+    method: 'crew.transcript.get',
+    caller: 'mallory',
+    code: 2403,
+    reason: 'permission',
+    message: 'only operators and crew agents may read the transcript',
+    payload: '{}',
+    suppressed: 0,
+  },
   'transcript.segment': {
     segmentId: 'SG_1',
     speaker: { identity: 'alice', name: 'Alice' },

@@ -12,7 +12,7 @@ import {
   transcriptPageRequestSchema,
   transcriptPath,
 } from '@roomcrew/shared';
-import { CrewRpcServer } from '@roomcrew/shared/room';
+import { CrewRpcServer, refusalReporter } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { transcriberConfig } from './config.js';
 import { POCKETSPHINX_LANGUAGES } from './pocketsphinx-stt.js';
@@ -69,7 +69,7 @@ export default defineAgent({
     });
 
     // The session transcript, for operators and crew agents (the reasoner, the audit log).
-    const rpc = new CrewRpcServer(ctx.room, job.authority, log);
+    const rpc = new CrewRpcServer(ctx.room, job.authority, log, refusalReporter(channel, log));
     rpc.register(
       RPC.transcriptGet,
       {

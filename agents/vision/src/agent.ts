@@ -7,7 +7,7 @@ import {
   RPC,
   visionControlSchema,
 } from '@roomcrew/shared';
-import { CrewRpcServer } from '@roomcrew/shared/room';
+import { CrewRpcServer, refusalReporter } from '@roomcrew/shared/room';
 import { startCrewJob } from '@roomcrew/shared/worker';
 import { CloudVision } from './cloud-vision.js';
 import { visionConfig } from './config.js';
@@ -38,7 +38,7 @@ export default defineAgent({
           }
         : {}),
     });
-    const rpc = new CrewRpcServer(ctx.room, job.authority, log);
+    const rpc = new CrewRpcServer(ctx.room, job.authority, log, refusalReporter(channel, log));
     rpc.register(
       RPC.controlVision,
       {
