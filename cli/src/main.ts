@@ -6,21 +6,20 @@ import { resolve } from 'node:path';
  * rooms, mint tokens, and show what is in a room.
  */
 import { parseArgs } from 'node:util';
-import { readConsoleEnv, startConsoleServer } from '@roomcrew/console';
+import { consoleServerOptions, readConsoleEnv, startConsoleServer } from '@roomcrew/console';
 import { DEMO_CONFIG, type LiveKitServer, REPO_ROOT, startLiveKitServer } from '@roomcrew/infra';
 import {
-  auditPath,
   ConfigError,
   CREW_MEMBERS,
   type CrewMember,
   DATA_ENV,
   LIVEKIT_ENV,
   MissingBinaryError,
-  readAudit,
   readConfig,
   readTranscript,
   transcriptPath,
 } from '@roomcrew/shared';
+import { auditCommand } from './audit-command.js';
 import { consoleCrewControl } from './console-control.js';
 import { dispatchCrew, mintToken, roomStatus, type ServerTarget, setOperator } from './control-plane.js';
 import { startCrewWorkers } from './crew-workers.js';
@@ -41,7 +40,8 @@ usage:
   roomcrew status --room R                   participants, agents, tracks and dispatches (JSON)
   roomcrew transcript --room R [--json]      the room's session transcript (while it lives and after)
   roomcrew audit --room R [--json]           the room's audit trail (tool calls, escalations, decisions),
-                                             with a check of its hash chain
+                                             checked with CREW_AUDIT_KEY: exit 3, naming each problem,
+                                             if it is not intact
 
 The server commands read LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET; transcript and audit read
 CREW_DATA_DIR (default .data); console reads CONSOLE_PORT, CREW_OPERATOR_PASSCODE and the other
@@ -94,17 +94,12 @@ async function workers(): Promise<void> {
 
 /** The web console for this server; `up` makes a passcode when none is configured. */
 async function serveConsole(t: ServerTarget, room: string, passcode: string | undefined) {
-  const c = readConsoleEnv();
   return startConsoleServer({
     livekit: t,
     control: consoleCrewControl(t),
-    port: c.CONSOLE_PORT,
-    host: c.CONSOLE_HOST,
-    tokenTtl: c.CONSOLE_TOKEN_TTL,
-    rateLimit: c.CONSOLE_RATE_LIMIT,
+    ...consoleServerOptions(readConsoleEnv()),
     defaultRoom: room,
     ...(passcode ? { operatorPasscode: passcode } : {}),
-    ...(c.CONSOLE_PUBLIC_LIVEKIT_URL ? { publicLivekitUrl: c.CONSOLE_PUBLIC_LIVEKIT_URL } : {}),
   });
 }
 
@@ -268,28 +263,9 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
-    case 'audit': {
-      const room = need(values.room, '--room');
-      const { CREW_DATA_DIR } = readConfig(DATA_ENV);
-      const trail = await readAudit(resolve(CREW_DATA_DIR), room);
-      if (trail.records.length === 0) {
-        throw new Error(`no audit trail for room "${room}" at ${auditPath(resolve(CREW_DATA_DIR), room)}`);
-      }
-      for (const r of trail.records) {
-        process.stdout.write(
-          values.json
-            ? `${JSON.stringify(r)}\n`
-            : `${new Date(r.ts).toISOString()}  #${r.seq} ${r.kind} by ${r.actor}${r.escalationId ? ` [${r.escalationId}]` : ''}${r.callId ? ` [${r.callId}]` : ''}  ${JSON.stringify(r.detail)}\n`,
-        );
-      }
-      if (trail.broken.length || trail.unreadable.length) {
-        process.stderr.write(
-          `audit trail damaged: records failing the hash chain ${JSON.stringify(trail.broken)}, unreadable lines ${JSON.stringify(trail.unreadable)}\n`,
-        );
-        process.exitCode = 1;
-      }
+    case 'audit':
+      process.exitCode = await auditCommand(need(values.room, '--room'), values.json);
       return;
-    }
     case undefined:
     case 'help':
     case '--help':

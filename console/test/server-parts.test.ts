@@ -1,27 +1,29 @@
-/** The console server's pure parts: rate limiting, operator sessions, passcodes, TTLs. */
-import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../src/server/rate-limit.js';
-import { ttlMs } from '../src/server/server.js';
+/** The console server's pure parts: the API rate limit, operator sessions, passcodes, durations. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { durationMs } from '../src/server/config.js';
+import { ApiRateLimiter } from '../src/server/rate-limit.js';
 import { passcodeMatches, SessionSigner } from '../src/server/sessions.js';
 
-describe('RateLimiter', () => {
-  it("allows a minute's worth at once, then refills continuously, per key", () => {
-    const rl = new RateLimiter(3);
-    const t = 1_000_000;
-    expect([1, 2, 3].map(() => rl.take('a', t).ok)).toEqual([true, true, true]);
-    const denied = rl.take('a', t);
-    expect(denied).toEqual({ ok: false, retryAfterMs: 20_000 });
-    expect(rl.take('b', t).ok).toBe(true);
-    expect(rl.take('a', t + 19_999).ok).toBe(false);
-    expect(rl.take('a', t + 20_000 + 19_999).ok).toBe(true);
+describe('ApiRateLimiter', () => {
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it('forgets full buckets, so memory stays bounded', () => {
-    const rl = new RateLimiter(60, 100);
-    for (let i = 0; i < 100; i++) rl.take(`k${i}`, 0);
-    expect(rl.size).toBe(100);
-    rl.take('late', 120_000); // at capacity: the sweep drops the refilled buckets first
-    expect(rl.size).toBe(1);
+  it("allows a minute's worth per client, then refuses until that minute ends", async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const rl = new ApiRateLimiter(3);
+    expect(await Promise.all([1, 2, 3].map(() => rl.take('a')))).toEqual([
+      { ok: true },
+      { ok: true },
+      { ok: true },
+    ]);
+    vi.advanceTimersByTime(20_000);
+    expect(await rl.take('a')).toEqual({ ok: false, retryAfterMs: 40_000 });
+    expect(await rl.take('b')).toEqual({ ok: true });
+    vi.advanceTimersByTime(39_999);
+    expect((await rl.take('a')).ok).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(await rl.take('a')).toEqual({ ok: true });
   });
 });
 
@@ -47,9 +49,9 @@ describe('SessionSigner', () => {
   });
 
   it('reads token lifetimes and refuses bad ones', () => {
-    expect(ttlMs('90s')).toBe(90_000);
-    expect(ttlMs('15m')).toBe(900_000);
-    expect(ttlMs('2h')).toBe(7_200_000);
-    expect(() => ttlMs('15 minutes')).toThrow(/bad TTL/);
+    expect(durationMs('90s')).toBe(90_000);
+    expect(durationMs('15m')).toBe(900_000);
+    expect(durationMs('2h')).toBe(7_200_000);
+    expect(() => durationMs('15 minutes')).toThrow(/bad duration/);
   });
 });

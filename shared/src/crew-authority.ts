@@ -127,7 +127,13 @@ export class CrewAuthority {
       return Promise.resolve(false);
     }
     const inFlight = this.#pending.get(p);
-    if (inFlight && !force) return inFlight;
+    if (inFlight) {
+      // One question per participant at a time: a participant toggling its own attributes costs at
+      // most one server call per round trip, and a change during the call is asked about after it.
+      if (!force) return inFlight;
+      const again = inFlight.then(() => this.verify(p));
+      return again;
+    }
     const fresh = Date.now() - (this.#checkedAt.get(p) ?? 0) < REVERIFY_MS;
     if (!force && fresh && verified.has(p)) return Promise.resolve(isOperator(p));
     const check = this.#ask(p).finally(() => {

@@ -1,5 +1,11 @@
 import { useRoomContext } from '@livekit/components-react';
-import { type DecideRequest, decideRequestSchema, RPC, type TakeoverState } from '@roomcrew/shared/contracts';
+import {
+  type DecideRequest,
+  decideRequestSchema,
+  type EscalationTrigger,
+  RPC,
+  type TakeoverState,
+} from '@roomcrew/shared/contracts';
 import { useEffect, useState } from 'react';
 import type { TokenResponse } from '../../src/api';
 import type { CrewRoomState, Escalation } from './crew-room';
@@ -51,6 +57,37 @@ function countdown(ms: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** What a person did to put the content in front of the crew. */
+const VERB: Record<EscalationTrigger['kind'], string> = {
+  speech: 'said',
+  chat: 'wrote',
+  ocr: 'showed',
+  vision: 'showed',
+  model: 'showed',
+  operator: 'asked',
+  system: 'did',
+};
+
+/** The provenance warning of an escalation caused by people's content (issue 10). */
+function UntrustedWarning({ trigger }: { trigger: EscalationTrigger }) {
+  const room = useRoomContext();
+  // The name the room knows now, else the one the crew saw (the person may have left).
+  const present = trigger.from ? room.getParticipantByIdentity(trigger.from) : undefined;
+  const who =
+    present && trigger.from ? displayName(room, trigger.from) : trigger.name || trigger.from || 'someone';
+  return (
+    <p
+      className="rc-banner rc-untrusted"
+      data-trigger={trigger.kind}
+      data-from={trigger.from}
+      title={`${trigger.kind} from ${trigger.from ?? 'an unknown participant'}`}
+    >
+      Triggered by what <strong>{who}</strong> {VERB[trigger.kind]} — untrusted content. Check what it would
+      do before approving.
+    </p>
+  );
+}
+
 function EscalationCard({ escalation }: { escalation: Escalation }) {
   const room = useRoomContext();
   const { request, status } = escalation;
@@ -100,6 +137,9 @@ function EscalationCard({ escalation }: { escalation: Escalation }) {
   };
 
   const expired = left <= 0 || status === 'expired';
+  // People's content asked for this: Approve is never the emphasised (or first) choice.
+  const untrusted = p.trigger?.untrusted === true;
+  const cautious = untrusted || p.recommended === 'reject';
   return (
     <article className="rc-escalation" data-escalation={p.escalationId} data-status={status}>
       <header>
@@ -113,6 +153,22 @@ function EscalationCard({ escalation }: { escalation: Escalation }) {
           {expired ? 'expired' : countdown(left)}
         </span>
       </header>
+      {untrusted && p.trigger && <UntrustedWarning trigger={p.trigger} />}
+      {p.toolInfo && (
+        <div className="rc-tool-info" data-first-use={p.toolInfo.firstUse}>
+          <p className="rc-tool-info-head">
+            {p.toolInfo.firstUse ? 'First use in this room of an external tool' : 'External tool'}
+            {p.toolInfo.server && (
+              <>
+                {' '}
+                from MCP server <code className="rc-tool-server">{p.toolInfo.server}</code>
+              </>
+            )}
+            . It describes itself as:
+          </p>
+          <blockquote className="rc-context rc-tool-description">{p.toolInfo.description}</blockquote>
+        </div>
+      )}
       <p className="rc-reason">{p.reason}</p>
       {p.context && <blockquote className="rc-context">{p.context}</blockquote>}
       <p className="rc-recommend">
@@ -150,7 +206,7 @@ function EscalationCard({ escalation }: { escalation: Escalation }) {
       <div className="rc-actions">
         <button
           type="button"
-          className="rc-secondary"
+          className={cautious ? 'rc-primary' : 'rc-secondary'}
           disabled={busy || expired}
           onClick={() => decide('reject')}
         >
@@ -158,7 +214,8 @@ function EscalationCard({ escalation }: { escalation: Escalation }) {
         </button>
         <button
           type="button"
-          className="rc-primary"
+          className={cautious ? 'rc-secondary' : 'rc-primary'}
+          data-emphasis={cautious ? 'low' : 'high'}
           disabled={busy || expired || Boolean(argsError)}
           onClick={() => decide('approve')}
         >
