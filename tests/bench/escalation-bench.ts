@@ -19,7 +19,13 @@ export async function benchEscalations(iterations: number) {
   const hook = await startWebhookReceiver();
   const crew = await startCrew('bench-escalation', {
     roles: [AGENT_NAMES.orchestrator, AGENT_NAMES.reasoner],
-    env: { LOG_LEVEL: 'info', CREW_WEBHOOK_URL: hook.url, CREW_ESCALATION_TIMEOUT_MS: '600000' },
+    env: {
+      LOG_LEVEL: 'info',
+      CREW_WEBHOOK_URL: hook.url,
+      CREW_ESCALATION_TIMEOUT_MS: '600000',
+      // One person posts every item: the per-source limit would measure the limiter, not the path.
+      CREW_UNTRUSTED_ACTIONS_PER_MINUTE: '1000',
+    },
   });
   try {
     const room = 'bench-escalation';

@@ -59,7 +59,12 @@ beforeAll(async () => {
   hook = await startWebhookReceiver();
   crew = await startCrew('reasoning', {
     roles: [AGENT_NAMES.orchestrator, AGENT_NAMES.transcriber, AGENT_NAMES.reasoner],
-    env: { CREW_WEBHOOK_URL: hook.url, CREW_ESCALATION_TIMEOUT_MS: String(DEADLINE_MS) },
+    env: {
+      CREW_WEBHOOK_URL: hook.url,
+      CREW_ESCALATION_TIMEOUT_MS: String(DEADLINE_MS),
+      // These tests post many items from one person; the per-source limit has its own test file.
+      CREW_UNTRUSTED_ACTIONS_PER_MINUTE: '100',
+    },
   });
 });
 
@@ -168,7 +173,9 @@ describe('reasoner (rule engine) and escalations', () => {
       (e) => e.payload.escalationId === request.payload.escalationId,
     );
     const { escalationId } = request.payload;
-    expect(request.payload.recommended).toBe('approve');
+    // Asked for in chat: untrusted content, so the card never recommends approving it.
+    expect(request.payload.recommended).toBe('reject');
+    expect(request.payload.trigger).toMatchObject({ kind: 'chat', untrusted: true });
     expect(request.payload.deadline).toBeGreaterThan(Date.now());
 
     // A participant's decision is refused and recorded.

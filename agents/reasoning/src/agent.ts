@@ -26,7 +26,8 @@ export default defineAgent({
     const { log, channel } = job;
     const roomName = ctx.room.name ?? '';
 
-    const registry = new ToolRegistry();
+    // One registry per room: the per-source budget and the vetted MCP tools are this room's.
+    const registry = new ToolRegistry({ untrustedActionsPerMinute: cfg.CREW_UNTRUSTED_ACTIONS_PER_MINUTE });
     registerBuiltins(registry, { url: cfg.CREW_WEBHOOK_URL, timeoutMs: cfg.CREW_WEBHOOK_TIMEOUT_MS });
     const mcp = new McpTools();
     if (cfg.CREW_MCP_SERVERS) {

@@ -18,6 +18,7 @@ export function builtinTools(webhook: WebhookSettings): ToolSpec[] {
       description: 'Post a short note to the room chat for everyone.',
       impact: 'low',
       roles: crew,
+      limitPerSource: true,
       parameters: z.object({ text: z.string().min(1).max(1000) }),
       run: async ({ text }, host) => {
         await host.insight('note', text);
@@ -30,6 +31,7 @@ export function builtinTools(webhook: WebhookSettings): ToolSpec[] {
       description: 'Record an action item: who owns it, what it is, and when it is due if that was said.',
       impact: 'low',
       roles: crew,
+      limitPerSource: true,
       parameters: z.object({
         owner: z.string().min(1).max(100),
         text: z.string().min(1).max(500),

@@ -56,6 +56,10 @@ export const REASONER_ENV = {
     schema: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
     expect: 'how long an operator has to decide an escalation (ms, default 120000)',
   },
+  CREW_UNTRUSTED_ACTIONS_PER_MINUTE: {
+    schema: z.coerce.number().int().min(1).max(1000).default(6),
+    expect: 'notes and action items the content of one participant may cause per minute (1-1000, default 6)',
+  },
   CREW_CONTEXT_TOKENS: {
     schema: z.coerce.number().int().min(200).max(100_000).default(3000),
     expect: 'size of the rolling context given to the model, in tokens (default 3000)',

@@ -3,12 +3,16 @@
  * the tools on its allow-list are registered, under `<server>__<tool>`, with the impact level the
  * configuration gives (high ones go through an operator like any other). The server's own
  * input schema is shown to the model; the server validates the arguments it receives.
+ *
+ * A server writes its own tool descriptions, and they reach both the model and operators: they are
+ * cut to MAX_TOOL_DESCRIPTION_CHARS, and each tool is shown to an operator (with its description
+ * and server) before it first runs in a room (issue 10).
  */
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Logger } from '@roomcrew/shared';
-import { AGENT_NAMES } from '@roomcrew/shared';
+import { AGENT_NAMES, MAX_TOOL_DESCRIPTION_CHARS } from '@roomcrew/shared';
 import { z } from 'zod';
 import type { ToolRegistry, ToolSpec } from './tool-registry.js';
 
@@ -47,6 +51,15 @@ export function readMcpConfig(path: string): McpConfig {
   return parsed.data;
 }
 
+export const TRUNCATED_MARKER = ' […truncated]';
+
+/** A tool description no longer than `max` characters; a cut one ends with the marker. */
+export function clipDescription(text: string, max = MAX_TOOL_DESCRIPTION_CHARS): string {
+  const flat = text.trim();
+  if (flat.length <= max) return flat;
+  return `${flat.slice(0, max - TRUNCATED_MARKER.length).trimEnd()}${TRUNCATED_MARKER}`;
+}
+
 export class McpTools {
   readonly #clients: Client[] = [];
 
@@ -68,11 +81,21 @@ export class McpTools {
         this.#clients.push(client);
         for (const t of tools) {
           if (!server.allow.includes(t.name)) continue;
+          const impact = server.toolImpact[t.name] ?? server.impact;
+          const description = clipDescription(t.description || `${t.name} from MCP server ${server.name}`);
+          if (description.length < (t.description?.trim().length ?? 0))
+            log.warn(
+              { server: server.name, tool: t.name, chars: t.description?.length },
+              'MCP tool description truncated',
+            );
           const spec: ToolSpec = {
             name: `${server.name}__${t.name}`,
-            description: t.description ?? `${t.name} from MCP server ${server.name}`,
-            impact: server.toolImpact[t.name] ?? server.impact,
+            description,
+            impact,
             roles: [AGENT_NAMES.reasoner],
+            mcp: { server: server.name },
+            // A low-impact external tool is a side effect like a note: same per-source budget.
+            limitPerSource: impact === 'low',
             jsonSchema: t.inputSchema as Record<string, unknown>,
             validate: (args) =>
               args && typeof args === 'object' && !Array.isArray(args)

@@ -10,13 +10,25 @@ export interface RoomInput {
   ref: string;
   /** True when the input names the reasoner (it was asked something). */
   addressed: boolean;
+  /**
+   * What kind of content it was, for provenance: a vision input is screen text (`ocr`), a model's
+   * description of a frame (`model`) or a local analysis (`vision`). Derived from `source` if absent.
+   */
+  kind?: 'speech' | 'chat' | 'ocr' | 'vision' | 'model';
 }
 
 export type InsightKind = 'answer' | 'note' | 'alert' | 'decision' | 'summary';
 
 export type Thought =
   /** A tool call; the registry decides whether it runs, escalates or is refused. */
-  | { kind: 'tool'; tool: string; args: Record<string, unknown>; reason: string }
+  | {
+      kind: 'tool';
+      tool: string;
+      args: Record<string, unknown>;
+      reason: string;
+      /** What the brain would advise an operator; never heeded for untrusted content. */
+      recommend?: 'approve' | 'reject';
+    }
   | { kind: 'insight'; insight: InsightKind; text: string }
   /** An answer to someone who addressed the reasoner: chat, and voice when it may speak. */
   | { kind: 'say'; text: string };
