@@ -55,7 +55,23 @@ export default defineAgent({
     const room = ctx.room;
 
     const cfg = orchestratorConfig();
-    const audit = await AuditLog.open(cfg.CREW_DATA_DIR, roomName, { key: cfg.CREW_AUDIT_KEY, log });
+    // One writer per room: while a leaving copy still holds the trail, open() waits for it; a job
+    // that cannot have the trail leaves rather than fork it.
+    const leaving = new AbortController();
+    ctx.addShutdownCallback(async () => leaving.abort());
+    let audit: AuditLog;
+    try {
+      audit = await AuditLog.open(cfg.CREW_DATA_DIR, roomName, {
+        key: cfg.CREW_AUDIT_KEY,
+        log,
+        signal: leaving.signal,
+      });
+    } catch (e) {
+      dispatcher.stop();
+      log.error({ err: e }, 'the audit trail could not be opened; this orchestrator leaves the room');
+      ctx.shutdown('audit trail unavailable');
+      return;
+    }
     log.info({ audit: audit.path }, 'audit trail opened');
     const desk = new EscalationDesk({ room, channel, audit, log, fallback: cfg.CREW_ESCALATION_FALLBACK });
     const takeover = new CrewTakeover(room, audit, log);

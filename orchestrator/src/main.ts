@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /** Starts the crew-orchestrator worker. Configuration: see README (Configuration). */
 import { fileURLToPath } from 'node:url';
-import { AGENT_NAMES } from '@roomcrew/shared';
+import { AGENT_NAMES, readConfigOrExit } from '@roomcrew/shared';
 import { runWorker } from '@roomcrew/shared/worker';
+import { ORCHESTRATOR_ENV } from './config.js';
 import { CrewDispatcher } from './crew-dispatcher.js';
 import { crewPlan, dispatchApi } from './crew-plan.js';
+
+// A bad setting (e.g. a short CREW_AUDIT_KEY) stops the worker at startup, not at its first job.
+readConfigOrExit(ORCHESTRATOR_ENV);
 
 await runWorker({
   agentName: AGENT_NAMES.orchestrator,

@@ -2,7 +2,7 @@
  * The reasoner and the audit command refuse bad input with clear errors: bad rules, MCP
  * configuration and voices at startup; a missing or damaged audit trail.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, auditPath } from '@roomcrew/shared';
@@ -56,7 +56,8 @@ describe('the reasoner refuses bad configuration at startup', () => {
 describe('roomcrew audit', () => {
   it('prints a room’s trail, and fails on a missing or damaged one', async () => {
     const data = tmp();
-    const log = new AuditLog(data, 'standup');
+    // Keyed with the data directory's key file, as the CLI below (run without CREW_ variables) is.
+    const log = new AuditLog(data, 'standup', { env: {} });
     log.append({
       kind: 'escalation.request',
       actor: 'agent-1',
@@ -87,12 +88,12 @@ describe('roomcrew audit', () => {
     expect(missing.stderr).toContain('no audit trail for room "nobody"');
 
     const damaged = tmp();
-    mkdirSync(join(damaged, 'audit'));
-    copyFileSync(auditPath(data, 'standup'), auditPath(damaged, 'standup'));
+    cpSync(data, damaged, { recursive: true }); // the trail with its head and key
     const path = auditPath(damaged, 'standup');
     writeFileSync(path, readFileSync(path, 'utf8').replace('"approve"', '"reject"'));
     const bad = await runProgram('cli', ['audit', '--room', 'standup'], { CREW_DATA_DIR: damaged });
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('audit trail damaged: records failing the hash chain [1]');
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('the audit trail of room "standup" is NOT intact');
+    expect(bad.stderr).toContain('bad_mac at #1: record #1 (line 2) fails its MAC');
   });
 });

@@ -178,6 +178,7 @@ describe('reasoner with an OpenAI-compatible model', () => {
     expect(after.records.find((r) => r.seq === decision?.seq)).toEqual(decision);
     expect(after.broken).toEqual([]);
     expect(after.unreadable).toEqual([]);
+    expect(after.problems).toEqual([]); // keyed, continuous, nothing cut (a replacement may continue it)
   });
 });
 
