@@ -1,6 +1,25 @@
-export * from './audit.js';
+// The audit modules also share helpers among themselves: only their public names are re-exported.
 export * from './audit-key.js';
 export * from './audit-lock.js';
+export * from './audit-log.js';
+export {
+  AUDIT_KINDS,
+  type AuditEntry,
+  type AuditKind,
+  type AuditRecord,
+  auditHeadPath,
+  auditLockPath,
+  auditPath,
+  auditRecordSchema,
+} from './audit-record.js';
+export {
+  AUDIT_PROBLEMS,
+  type AuditProblem,
+  type AuditProblemReason,
+  type AuditReadout,
+  type ReadAuditOptions,
+  readAudit,
+} from './audit-verify.js';
 export * from './binaries.js';
 export * from './bounded-stream.js';
 export * from './config.js';

@@ -17,18 +17,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  type AuditEntry,
-  AuditLog,
-  type AuditLogger,
-  type AuditLogOptions,
-  AuditTrailBusyError,
-  auditHeadPath,
-  auditLockPath,
-  auditPath,
-  readAudit,
-} from '../src/audit.js';
 import { AUDIT_ENV, auditKeyPath, resolveAuditKey } from '../src/audit-key.js';
+import { AuditLog, type AuditLogger, type AuditLogOptions, AuditTrailBusyError } from '../src/audit-log.js';
+import { type AuditEntry, auditHeadPath, auditLockPath, auditPath } from '../src/audit-record.js';
+import { readAudit } from '../src/audit-verify.js';
 import { ConfigError, readConfig } from '../src/config.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'audit-'));
