@@ -3,23 +3,45 @@
  * routing-table entry resolves to, and keeps per-room counters of what was routed and rejected.
  */
 import type { Room } from '@livekit/rtc-node';
-import type { CrewEvent, CrewEventType, Logger, RejectReason } from '@roomcrew/shared';
+import {
+  type CrewEvent,
+  type CrewEventType,
+  LogBudget,
+  type Logger,
+  type RejectReason,
+} from '@roomcrew/shared';
 import { agentNameOf, type CrewChannel, isAgent, isOperator } from '@roomcrew/shared/room';
 import { ORCHESTRATOR_ONLY, ROUTES } from './routing-table.js';
+
+/** Senders counted one by one in `bySender`; later ones are summed under `(others)`. */
+const MAX_TRACKED_SENDERS = 200;
+
+export interface SenderCounts {
+  accepted: number;
+  rejected: number;
+}
 
 export interface RoutingStats {
   room: string;
   since: number;
+  /** Events that passed the channel's validation (including orchestrator-only ones refused next). */
   received: number;
+  /** Events accepted and handed on (routed or, with nobody to route to, unrouted). */
+  accepted: number;
   routed: Partial<Record<CrewEventType, number>>;
   /** Events accepted but with nobody to deliver them to right now. */
   unrouted: number;
   rejected: Partial<Record<RejectReason | 'orchestrator_only', number>>;
+  /** Per sender identity (`(unknown)`: packets that came without one). */
+  bySender: Record<string, SenderCounts>;
   relayFailures: number;
 }
 
 export class EventRouter {
-  readonly #stats: RoutingStats;
+  readonly #stats: Omit<RoutingStats, 'bySender'>;
+  readonly #bySender = new Map<string, SenderCounts>();
+  /** A sender flooding refused types gets every one counted but only some logged. */
+  readonly #logBudget = new LogBudget();
   /** Hook for the orchestrator's own handling of an accepted event (crew state, etc.). */
   onAccepted?: (event: CrewEvent) => void;
 
@@ -32,15 +54,29 @@ export class EventRouter {
       room: room.name ?? '',
       since: Date.now(),
       received: 0,
+      accepted: 0,
       routed: {},
       unrouted: 0,
       rejected: {},
       relayFailures: 0,
     };
-    channel.on('event', (event) => void this.route(event));
+    channel.on('event', (event, sender) => void this.route(event, sender.identity));
     channel.on('rejected', (r) => {
       this.#stats.rejected[r.reason] = (this.#stats.rejected[r.reason] ?? 0) + 1;
+      this.#sender(r.sender || '(unknown)').rejected++;
     });
+  }
+
+  /** A Map, not an object: an identity may be `__proto__`. */
+  #sender(identity: string): SenderCounts {
+    const by = this.#bySender;
+    const key = by.has(identity) || by.size < MAX_TRACKED_SENDERS ? identity : '(others)';
+    let c = by.get(key);
+    if (!c) {
+      c = { accepted: 0, rejected: 0 };
+      by.set(key, c);
+    }
+    return c;
   }
 
   /** Identities an event of this type goes to now, without its sender. */
@@ -60,17 +96,35 @@ export class EventRouter {
     return out;
   }
 
-  async route(event: CrewEvent): Promise<void> {
+  /** `sender`: the identity the SFU reported (differs from `event.from` for relayed events). */
+  async route(event: CrewEvent, sender = event.from): Promise<void> {
     this.#stats.received++;
     if (ORCHESTRATOR_ONLY.has(event.type)) {
       this.#stats.rejected.orchestrator_only = (this.#stats.rejected.orchestrator_only ?? 0) + 1;
-      this.log.warn(
-        { type: event.type, id: event.id, sender: event.from },
-        'crew event rejected: only the orchestrator sends this type',
-      );
+      this.#sender(sender).rejected++;
+      const budget = this.#logBudget.take(sender);
+      if (budget.log) {
+        this.log.warn(
+          {
+            type: event.type,
+            id: event.id,
+            sender,
+            ...(budget.suppressed ? { suppressedBefore: budget.suppressed } : {}),
+          },
+          'crew event rejected: only the orchestrator sends this type',
+        );
+      }
       return;
     }
-    this.onAccepted?.(event);
+    this.#stats.accepted++;
+    this.#sender(sender).accepted++;
+    try {
+      this.onAccepted?.(event);
+    } catch (e) {
+      // The orchestrator's own handling failing must not stop the event, nor escape as an
+      // unhandled rejection.
+      this.log.error({ err: e, type: event.type, id: event.id }, 'handling an accepted event failed');
+    }
     const to = this.destinations(event.type, event.from);
     if (to.length === 0) {
       this.#stats.unrouted++;
@@ -87,6 +141,6 @@ export class EventRouter {
   }
 
   stats(): RoutingStats {
-    return structuredClone(this.#stats);
+    return { ...structuredClone(this.#stats), bySender: structuredClone(Object.fromEntries(this.#bySender)) };
   }
 }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { type RemoteParticipant, type Room, RoomEvent } from '@livekit/rtc-node';
 import { AGENT_NAMES } from './crew.js';
 import { CREW_TOPIC, type CrewEvent, type CrewEventType, type CrewPayload } from './events.js';
+import { LogBudget } from './limits.js';
 import type { Logger } from './logger.js';
 import { createCrewEvent, encodeCrewEvent } from './parse-event.js';
 import { agentNameOf, isAgent } from './room-helpers.js';
@@ -23,6 +24,8 @@ interface ChannelEvents {
 
 export class CrewChannel extends EventEmitter<ChannelEvents> {
   readonly #validator: CrewEventValidator;
+  /** A sender flooding bad packets gets every one counted but only some logged. */
+  readonly #logBudget = new LogBudget();
   readonly #onData: (
     payload: Uint8Array,
     participant?: RemoteParticipant,
@@ -41,7 +44,10 @@ export class CrewChannel extends EventEmitter<ChannelEvents> {
       if (!participant) {
         // Server-originated packets carry no crew events; neither do packets from someone we
         // have not been told about yet.
-        this.log.warn({ bytes: payload.byteLength }, 'crew packet from an unknown sender dropped');
+        this.#refuse('', {
+          reason: 'unknown_sender',
+          message: `crew packet of ${payload.byteLength} bytes from an unknown sender dropped`,
+        });
         return;
       }
       const result = this.#validator.accept(payload, {
@@ -50,15 +56,25 @@ export class CrewChannel extends EventEmitter<ChannelEvents> {
         isRelay: agentNameOf(participant) === AGENT_NAMES.orchestrator,
       });
       if (result.ok) this.emit('event', result.value, participant);
-      else {
-        this.log.warn(
-          { sender: participant.identity, reason: result.error.reason },
-          `crew event rejected: ${result.error.message}`,
-        );
-        this.emit('rejected', { ...result.error, sender: participant.identity });
-      }
+      else this.#refuse(participant.identity, result.error);
     };
     room.on(RoomEvent.DataReceived, this.#onData);
+  }
+
+  /** Counted by whoever listens to `rejected`; logged with the sender, at most so often per sender. */
+  #refuse(sender: string, rejection: Rejection): void {
+    const budget = this.#logBudget.take(sender);
+    if (budget.log) {
+      this.log.warn(
+        {
+          sender,
+          reason: rejection.reason,
+          ...(budget.suppressed ? { suppressedBefore: budget.suppressed } : {}),
+        },
+        `crew event rejected: ${rejection.message}`,
+      );
+    }
+    this.emit('rejected', { ...rejection, sender });
   }
 
   get identity(): string {

@@ -15,12 +15,16 @@ export const MAX_CREW_EVENT_BYTES = MAX_EVENT_BYTES;
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** A crew RPC payload (LiveKit's own limit is 15 KiB); checked before the payload is parsed. */
+/**
+ * A crew RPC payload; checked before the payload is parsed. LiveKit documents 15 KiB as its own
+ * limit, but nothing on the receiving side enforces it: rtc-node 0.13.35 sent 30 KiB payloads and
+ * they reached the handler (measured by the fuzz test), so this cap is the one that holds.
+ */
 export const MAX_RPC_PAYLOAD_BYTES = 8 * 1024;
 
 /**
- * LiveKit's own cap on an RPC request or response payload: the caller's SDK refuses a bigger one
- * with RpcError 1402 (`REQUEST_PAYLOAD_TOO_LARGE`) before it is sent.
+ * LiveKit's documented RPC payload limit (a caller's SDK may refuse bigger payloads with RpcError
+ * 1402, `REQUEST_PAYLOAD_TOO_LARGE`; rtc-node 0.13.35 does not).
  */
 export const LIVEKIT_MAX_RPC_PAYLOAD_BYTES = 15 * 1024;
 
@@ -97,7 +101,8 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

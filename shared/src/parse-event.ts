@@ -8,11 +8,13 @@ import {
   MAX_EVENT_BYTES,
   payloadSchemas,
 } from './events.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, utf8ByteLength } from './limits.js';
 import { err, ok, type Result } from './result.js';
 
 export type CrewEventErrorCode =
   | 'too_large'
   | 'not_json'
+  | 'too_deep'
   | 'bad_envelope'
   | 'unsupported_version'
   | 'unknown_type'
@@ -31,9 +33,12 @@ export class CrewEventError extends Error {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
-/** Parses raw bytes (or text) into a typed crew event; never throws. */
+/**
+ * Parses raw bytes (or text) into a typed crew event; never throws. The cheap checks come first:
+ * the size before decoding, the nesting depth before parsing.
+ */
 export function parseCrewEvent(raw: Uint8Array | string): Result<CrewEvent, CrewEventError> {
-  const size = typeof raw === 'string' ? encoder.encode(raw).byteLength : raw.byteLength;
+  const size = typeof raw === 'string' ? utf8ByteLength(raw) : raw.byteLength;
   if (size > MAX_EVENT_BYTES) {
     return err(
       new CrewEventError(
@@ -42,9 +47,20 @@ export function parseCrewEvent(raw: Uint8Array | string): Result<CrewEvent, Crew
       ),
     );
   }
+  let text: string;
+  try {
+    text = typeof raw === 'string' ? raw : decoder.decode(raw);
+  } catch (e) {
+    return err(new CrewEventError('not_json', `event is not UTF-8 JSON: ${(e as Error).message}`));
+  }
+  if (jsonDepthExceeds(text)) {
+    return err(
+      new CrewEventError('too_deep', `event nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`),
+    );
+  }
   let json: unknown;
   try {
-    json = JSON.parse(typeof raw === 'string' ? raw : decoder.decode(raw));
+    json = JSON.parse(text);
   } catch (e) {
     return err(new CrewEventError('not_json', `event is not UTF-8 JSON: ${(e as Error).message}`));
   }

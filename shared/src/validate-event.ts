@@ -9,7 +9,14 @@ import { AGENT_ONLY_TYPES } from './events.js';
 import { type CrewEventErrorCode, parseCrewEvent } from './parse-event.js';
 import { err, ok, type Result } from './result.js';
 
-export type RejectReason = CrewEventErrorCode | 'forged_from' | 'not_agent' | 'wrong_room' | 'duplicate_id';
+export type RejectReason =
+  | CrewEventErrorCode
+  | 'forged_from'
+  | 'not_agent'
+  | 'wrong_room'
+  | 'duplicate_id'
+  /** The packet arrived without a sender (the room has not announced it yet): it cannot be checked. */
+  | 'unknown_sender';
 
 export interface Rejection {
   reason: RejectReason;

@@ -21,6 +21,7 @@ const encoder = new TextEncoder();
 const ALL_CODES: CrewEventErrorCode[] = [
   'too_large',
   'not_json',
+  'too_deep',
   'bad_envelope',
   'unsupported_version',
   'unknown_type',
@@ -375,17 +376,21 @@ describe('parseCrewEvent never throws', () => {
     expectError(parseCrewEvent('[]'), 'bad_envelope');
     expectError(parseCrewEvent('42'), 'bad_envelope');
     expectError(parseCrewEvent('{}'), 'bad_envelope');
-    expectError(parseCrewEvent(`${'['.repeat(depth)}${']'.repeat(depth)}`), 'bad_envelope');
+    // Refused before parsing: relaying or auditing it would overflow JSON.stringify's stack.
+    expectError(parseCrewEvent(`${'['.repeat(depth)}${']'.repeat(depth)}`), 'too_deep');
   });
 
-  it('accepts deeply nested content inside an open-ended payload field', () => {
+  it('refuses deeply nested content inside an open-ended payload field', () => {
     const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const raw = JSON.stringify(
       rawEnvelope({ type: 'tool.call', payload: { callId: 'c', tool: 't', args: {} } }),
     ).replace('"args":{}', `"args":{"deep":${nested}}`);
     expect(encoder.encode(raw).byteLength).toBeLessThanOrEqual(MAX_EVENT_BYTES);
-    const event = expectOk(parseCrewEvent(raw));
-    expect(event.type).toBe('tool.call');
+    // It would parse, but relaying or auditing it would not: JSON.stringify overflows its stack.
+    expect(() => JSON.stringify(JSON.parse(raw))).toThrow(RangeError);
+    expectError(parseCrewEvent(raw), 'too_deep');
+    const shallow = raw.replace(nested, '[[[]]]');
+    expect(expectOk(parseCrewEvent(shallow)).type).toBe('tool.call');
   });
 
   it('does not let a __proto__ key in the payload change Object.prototype', () => {

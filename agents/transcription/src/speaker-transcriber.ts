@@ -20,6 +20,7 @@ import {
   LK_ATTR_TRANSCRIPTION_FINAL,
   LK_TOPIC_TRANSCRIPTION,
   type Logger,
+  MAX_UTTERANCE_SECONDS,
 } from '@roomcrew/shared';
 import type { CrewChannel } from '@roomcrew/shared/room';
 import type { Engine } from './stt-engines.js';
@@ -60,6 +61,8 @@ export class SpeakerTranscriber {
   #frames = 0;
   #speechStartSample = 0;
   segments = 0;
+  /** Utterances finalised at MAX_UTTERANCE_SECONDS because the speaker had not paused. */
+  forcedFinals = 0;
 
   constructor(o: SpeakerTranscriberOptions) {
     this.#o = o;
@@ -113,34 +116,55 @@ export class SpeakerTranscriber {
         if (this.#closed) break;
         const frame = ev.frames[0];
         if (ev.type === VADEventType.START_OF_SPEECH) {
-          this.#segment = `SG_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-          this.#speechStartSample = Math.max(0, ev.samplesIndex - (frame?.samplesPerChannel ?? 0));
-          this.#lastInterim = { at: 0, text: '' };
-          this.#recognizer.begin();
+          this.#begin(Math.max(0, ev.samplesIndex - (frame?.samplesPerChannel ?? 0)));
           for (const f of ev.frames) this.#recognizer.push(f);
         } else if (ev.type === VADEventType.INFERENCE_DONE && this.#segment && frame) {
           this.#recognizer.push(frame);
-        } else if (ev.type === VADEventType.END_OF_SPEECH && this.#segment) {
-          const speechEndedAt = Date.now() - ev.silenceDuration;
-          const endSample = Math.max(
-            this.#speechStartSample,
-            ev.samplesIndex - (ev.silenceDuration / 1000) * SAMPLE_RATE,
-          );
-          const segmentId = this.#segment;
-          this.#segment = undefined;
-          const result = await this.#recognizer.end();
-          if (this.#closed) break;
-          if (result.text) {
-            await this.#final(segmentId, result.text, result.engine, result.confidence, endSample);
-            this.#o.metrics.final(result.engine, Date.now() - speechEndedAt);
-          } else if (this.#lastInterim.text) {
-            // An interim was shown for an utterance that came to nothing: clear it.
-            await this.#publish(segmentId, '', true);
+          if (this.#recognizer.bufferedSeconds >= MAX_UTTERANCE_SECONDS) {
+            // No pause for the whole cap (a monologue, music): finalise what was said so far and
+            // go on with a new utterance, so the audio kept for one stays bounded.
+            this.forcedFinals++;
+            this.#log.warn(
+              { capSeconds: MAX_UTTERANCE_SECONDS, forcedFinals: this.forcedFinals },
+              'utterance reached the buffer cap without a pause; finalised and continued as a new one',
+            );
+            await this.#end(ev.samplesIndex, Date.now());
+            if (this.#closed) break;
+            this.#begin(ev.samplesIndex);
           }
+        } else if (ev.type === VADEventType.END_OF_SPEECH && this.#segment) {
+          await this.#end(
+            Math.max(this.#speechStartSample, ev.samplesIndex - (ev.silenceDuration / 1000) * SAMPLE_RATE),
+            Date.now() - ev.silenceDuration,
+          );
+          if (this.#closed) break;
         }
       }
     } catch (e) {
       if (!this.#closed) this.#log.error({ err: e }, 'voice activity detection failed');
+    }
+  }
+
+  #begin(startSample: number): void {
+    this.#segment = `SG_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    this.#speechStartSample = startSample;
+    this.#lastInterim = { at: 0, text: '' };
+    this.#recognizer.begin();
+  }
+
+  /** Ends the utterance in progress and publishes its final (or clears a shown interim). */
+  async #end(endSample: number, speechEndedAt: number): Promise<void> {
+    const segmentId = this.#segment;
+    if (!segmentId) return;
+    this.#segment = undefined;
+    const result = await this.#recognizer.end();
+    if (this.#closed) return;
+    if (result.text) {
+      await this.#final(segmentId, result.text, result.engine, result.confidence, endSample);
+      this.#o.metrics.final(result.engine, Date.now() - speechEndedAt);
+    } else if (this.#lastInterim.text) {
+      // An interim was shown for an utterance that came to nothing: clear it.
+      await this.#publish(segmentId, '', true);
     }
   }
 
@@ -217,6 +241,9 @@ export class SpeakerTranscriber {
     this.#audio?.cancel().catch(() => undefined);
     this.#vad?.close();
     this.#recognizer.close();
-    this.#log.info({ segments: this.segments, frames: this.#frames }, 'stopped transcribing speaker');
+    this.#log.info(
+      { segments: this.segments, frames: this.#frames, forcedFinals: this.forcedFinals },
+      'stopped transcribing speaker',
+    );
   }
 }

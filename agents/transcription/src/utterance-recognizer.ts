@@ -6,7 +6,7 @@
  */
 import { stt } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
-import type { Logger } from '@roomcrew/shared';
+import { type Logger, MAX_UTTERANCE_SECONDS } from '@roomcrew/shared';
 import type { Engine } from './stt-engines.js';
 import type { SttMetrics } from './stt-metrics.js';
 
@@ -42,6 +42,10 @@ export class UtteranceRecognizer {
   #active = 0;
   #stream: stt.SpeechStream | undefined;
   #frames: AudioFrame[] = [];
+  /** Seconds of audio in #frames, kept as they come (the cap is checked on every frame). */
+  #framesSeconds = 0;
+  /** Frames sent but not kept for replay because the utterance was over the cap. */
+  framesNotKept = 0;
   #parts: { text: string; confidence: number }[] = [];
   /** Seconds of audio sent into the current stream, and where its latest final ended in it. */
   #streamSeconds = 0;
@@ -73,8 +77,14 @@ export class UtteranceRecognizer {
       this.#active = next;
     }
     this.#frames = [];
+    this.#framesSeconds = 0;
     this.#parts = [];
     this.#openStream();
+  }
+
+  /** Seconds of audio kept for the utterance in progress. */
+  get bufferedSeconds(): number {
+    return this.#framesSeconds;
   }
 
   /**
@@ -85,9 +95,22 @@ export class UtteranceRecognizer {
     if (!this.#engine().paid) this.#openStream();
   }
 
+  /**
+   * Sends a frame of the utterance and keeps it for a replay. Past MAX_UTTERANCE_SECONDS it is
+   * only sent: the speaker transcriber finalises long utterances at the cap, so this is the
+   * backstop that keeps memory bounded whatever the caller does.
+   */
   push(frame: AudioFrame): void {
     if (this.#closed) return;
-    this.#frames.push(frame);
+    if (this.#framesSeconds < MAX_UTTERANCE_SECONDS) {
+      this.#frames.push(frame);
+      this.#framesSeconds += frame.samplesPerChannel / frame.sampleRate;
+    } else if (this.framesNotKept++ === 0) {
+      this.#o.log.warn(
+        { capSeconds: MAX_UTTERANCE_SECONDS },
+        'utterance over the buffer cap: later audio is not kept for a replay',
+      );
+    }
     this.#send(frame);
   }
 
@@ -191,17 +214,13 @@ export class UtteranceRecognizer {
     const next = this.#engine();
     this.#o.metrics.fallback();
     this.#o.log.warn(
-      { err: err.message, from: engine.name, to: next.name, replayedSeconds: this.#bufferedSeconds() },
+      { err: err.message, from: engine.name, to: next.name, replayedSeconds: this.#framesSeconds },
       `speech engine ${engine.name} failed; ${next.name} takes over the utterance`,
     );
     this.#parts = [];
     this.#openStream();
     for (const f of this.#frames) this.#send(f);
     this.#wake('failed');
-  }
-
-  #bufferedSeconds(): number {
-    return this.#frames.reduce((s, f) => s + f.samplesPerChannel / f.sampleRate, 0);
   }
 
   #wake(o: Outcome): void {
