@@ -8,12 +8,16 @@ import { type RemoteParticipant, type Room, RpcError, type RpcInvocationData } f
 import type { z } from 'zod';
 import type { Allowed, CrewAuthority } from './crew-authority.js';
 import type { CrewChannel } from './crew-channel.js';
-import { LogBudget, MAX_RPC_PAYLOAD_BYTES } from './limits.js';
+import { jsonDepthExceeds, LogBudget, MAX_JSON_DEPTH, MAX_RPC_PAYLOAD_BYTES } from './limits.js';
 import type { Logger } from './logger.js';
 import { RPC_ERROR, type RpcRefusal, refusalOf } from './rpc.js';
 
 /** The payload as JSON of the schema (empty means `{}`); otherwise a bad-request error. */
 export function parseRpcPayload<S extends z.ZodType>(schema: S, payload: string): z.infer<S> {
+  // Deep nesting fits in a few KiB and parses, but overflows JSON.stringify when audited.
+  if (jsonDepthExceeds(payload)) {
+    throw new RpcError(RPC_ERROR.badRequest, `payload nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let body: unknown;
   try {
     body = payload.trim() ? JSON.parse(payload) : {};
