@@ -10,6 +10,7 @@ import {
   clientAddressResolver,
   normalizeIp,
   parseTrustedProxies,
+  rateLimitKey,
 } from '../src/server/client-address.js';
 import { consoleServerOptions, readConsoleEnv } from '../src/server/config.js';
 import { PasscodeGuard } from '../src/server/passcode-guard.js';
@@ -146,5 +147,16 @@ describe('CONSOLE_TRUSTED_PROXIES and the passcode limits from the environment',
     expect(() => readConsoleEnv({ CONSOLE_PASSCODE_LOCKOUT: '0s' })).toThrow(/CONSOLE_PASSCODE_LOCKOUT/);
     expect(parseTrustedProxies(' 127.0.0.1 ,, ')).toEqual(['127.0.0.1']);
     expect(() => parseTrustedProxies('10.0.0.0/8')).toThrow(/not an IP address/);
+  });
+});
+
+describe('rateLimitKey', () => {
+  it('keys IPv4 by address and IPv6 by its /64, whatever the spelling', () => {
+    expect(rateLimitKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(rateLimitKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:db8:1:2:ffff:ffff:ffff:fffe')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(rateLimitKey('::1')).toBe('0:0:0:0::/64');
+    expect(rateLimitKey('2001:db8:1:3::1')).not.toBe(rateLimitKey('2001:db8:1:2::1'));
   });
 });

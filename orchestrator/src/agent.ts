@@ -6,12 +6,10 @@ import { defineAgent, type JobContext } from '@livekit/agents';
 import { type RemoteParticipant, RoomEvent, RpcError } from '@livekit/rtc-node';
 import {
   AGENT_NAMES,
-  ATTR_ROLE,
   AuditLog,
   createLogger,
   decideRequestSchema,
   emptyRequestSchema,
-  ROLE_OPERATOR,
   RPC,
   RPC_ERROR,
   takeoverRequestSchema,
@@ -24,6 +22,16 @@ import { crewPlan, dispatchApi } from './crew-plan.js';
 import { CrewTakeover } from './crew-takeover.js';
 import { EscalationDesk } from './escalation-desk.js';
 import { EventRouter } from './event-router.js';
+
+/** The escalation a refused decision was about, when its payload says so. */
+function escalationIdIn(payload: string): string | undefined {
+  try {
+    const id = (JSON.parse(payload) as { escalationId?: unknown }).escalationId;
+    return typeof id === 'string' ? id.slice(0, 128) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export default defineAgent({
   entry: async (ctx: JobContext) => {
@@ -114,10 +122,14 @@ export default defineAgent({
     };
 
     // Every refused crew RPC is on the audit trail (issue 10), decisions under their own kind.
-    const rpc = new CrewRpcServer(room, job.authority, log, (r) =>
+    // Pings are not: agents ping until the orchestrator has been told about them.
+    const rpc = new CrewRpcServer(room, job.authority, log, (r) => {
+      if (r.method === RPC.ping) return;
+      const escalationId = r.method === RPC.escalationDecide ? escalationIdIn(r.payload) : undefined;
       audit.append({
         kind: r.method === RPC.escalationDecide ? 'escalation.refused' : 'rpc.refused',
         actor: r.caller,
+        ...(escalationId ? { escalationId } : {}),
         detail: {
           method: r.method,
           code: r.code,
@@ -126,8 +138,8 @@ export default defineAgent({
           payload: r.payload,
           ...(r.suppressed ? { suppressed: r.suppressed } : {}),
         },
-      }),
-    );
+      });
+    });
     const crewOrOperators = { operators: true, agents: true };
     // A ping succeeds only once this orchestrator knows the caller: packets from a participant the
     // room has not announced yet arrive without a sender and cannot be validated, so agents ping
@@ -171,15 +183,10 @@ export default defineAgent({
     );
     // Operators the server confirms (on joining, or granted the role later) get every open escalation.
     const stopOperators = job.authority.onOperator((p) => void desk.operatorArrived(p));
-    // A holder whose role the server revoked no longer holds the crew.
-    const onAttributes = (
-      _changed: Record<string, string>,
-      p: { identity: string; attributes: Record<string, string> },
-    ) => {
-      if (p.attributes[ATTR_ROLE] !== ROLE_OPERATOR)
-        void takeover.release(p.identity, 'the operator role was revoked');
-    };
-    room.on(RoomEvent.ParticipantAttributesChanged, onAttributes);
+    // A holder who is an operator no longer (revoked by the server) no longer holds the crew.
+    const stopRevoked = job.authority.onRevoked(
+      (p) => void takeover.release(p.identity, 'the operator role was revoked'),
+    );
 
     const onLeave = (p: RemoteParticipant) => {
       crewState.delete(p.identity);
@@ -196,8 +203,9 @@ export default defineAgent({
     ctx.addShutdownCallback(async () => {
       dispatcher.stop();
       room.off(RoomEvent.ParticipantDisconnected, onLeave);
-      room.off(RoomEvent.ParticipantAttributesChanged, onAttributes);
       stopOperators();
+      stopRevoked();
+      rpc.close();
       desk.stop();
       audit.close();
       log.info({ stats: router.stats(), rpc: rpc.stats() }, 'orchestrator stopping; final routing counters');

@@ -183,16 +183,19 @@ export class EscalationDesk {
   async #expire(esc: Escalation): Promise<void> {
     if (!this.#open.has(esc.request.payload.escalationId)) return;
     this.#close(esc, 'expired');
-    const { escalationId, tool } = esc.request.payload;
+    const { escalationId, tool, trigger } = esc.request.payload;
+    // Nobody approves what people's content asked for by default: an approve fallback applies only
+    // to escalations a trusted source raised (anyone can arrange for no operator to be present).
+    const applied = this.o.fallback === 'approve' && trigger && !trigger.untrusted ? 'approve' : 'reject';
     this.o.audit.append({
       kind: 'escalation.fallback',
       actor: 'crew-orchestrator',
       escalationId,
-      detail: { applied: this.o.fallback, tool, offeredTo: [...esc.offeredTo] },
+      detail: { applied, configured: this.o.fallback, tool, offeredTo: [...esc.offeredTo] },
     });
-    this.o.log.warn({ escalationId, tool, fallback: this.o.fallback }, 'escalation deadline passed');
-    await this.#tell(esc, this.o.fallback, 'crew-orchestrator', true);
-    const verb = this.o.fallback === 'approve' ? 'approved' : 'rejected';
+    this.o.log.warn({ escalationId, tool, fallback: applied }, 'escalation deadline passed');
+    await this.#tell(esc, applied, 'crew-orchestrator', true);
+    const verb = applied === 'approve' ? 'approved' : 'rejected';
     await this.#chat(
       `No operator decided on "${tool}" (escalation ${escalationId}) before its deadline: ${verb} by default.`,
     );

@@ -15,6 +15,8 @@ import { ORCHESTRATOR_ONLY, ROUTES } from './routing-table.js';
 
 /** Senders counted one by one in `bySender`; later ones are summed under `(others)`. */
 const MAX_TRACKED_SENDERS = 200;
+/** Senders listed one by one in a stats answer. */
+const SENDERS_IN_STATS = 40;
 
 export interface SenderCounts {
   accepted: number;
@@ -140,7 +142,21 @@ export class EventRouter {
     }
   }
 
+  /**
+   * The counters; `bySender` lists the senders with the most events (the rest summed under
+   * `(others)`), so the answer to `crew.control.stats` stays within LiveKit's RPC size limit.
+   */
   stats(): RoutingStats {
-    return { ...structuredClone(this.#stats), bySender: structuredClone(Object.fromEntries(this.#bySender)) };
+    const senders = [...this.#bySender].sort(
+      ([, a], [, b]) => b.accepted + b.rejected - a.accepted - a.rejected,
+    );
+    const bySender = new Map(senders.slice(0, SENDERS_IN_STATS).map(([k, c]) => [k, { ...c }]));
+    for (const [, c] of senders.slice(SENDERS_IN_STATS)) {
+      const others = bySender.get('(others)') ?? { accepted: 0, rejected: 0 };
+      others.accepted += c.accepted;
+      others.rejected += c.rejected;
+      bySender.set('(others)', others);
+    }
+    return { ...structuredClone(this.#stats), bySender: Object.fromEntries(bySender) };
   }
 }

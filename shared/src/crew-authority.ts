@@ -84,17 +84,27 @@ export interface Allowed {
   agents?: boolean;
 }
 
-/** Re-ask the server at most this often for a participant whose role is used to act (ms). */
+/**
+ * A verdict, either way, stands this long (ms): operators are re-asked this often while they act
+ * or receive operator traffic, and a participant claiming the role without the grant cannot make
+ * every RPC cost a server call.
+ */
 const REVERIFY_MS = 5000;
+/** A change of attributes is asked about at once, but at most this often per participant (ms). */
+const MIN_ASK_INTERVAL_MS = 250;
+
+type Listener = (p: RemoteParticipant) => void;
 
 /**
- * The room's authority: keeps the operator verdicts fresh as participants join and as the server
- * changes their attributes, and guards RPCs.
+ * The room's authority: keeps the operator verdicts fresh as participants join, as the server
+ * changes their attributes, and every few seconds for confirmed operators; guards RPCs.
  */
 export class CrewAuthority {
   readonly #checkedAt = new WeakMap<object, number>();
   readonly #pending = new WeakMap<object, Promise<boolean>>();
-  readonly #listeners = new Set<(p: RemoteParticipant) => void>();
+  readonly #granted = new Set<Listener>();
+  readonly #revoked = new Set<Listener>();
+  readonly #timer: NodeJS.Timeout;
   readonly #onJoin = (p: RemoteParticipant) => void this.verify(p);
   readonly #onAttributes = (_changed: Record<string, string>, p: { identity: string }) => {
     const remote = this.room.remoteParticipants.get(p.identity);
@@ -109,72 +119,92 @@ export class CrewAuthority {
     room.on(RoomEvent.ParticipantConnected, this.#onJoin);
     room.on(RoomEvent.ParticipantAttributesChanged, this.#onAttributes);
     for (const p of room.remoteParticipants.values()) void this.verify(p);
+    // LiveKit tells agents nothing when only another participant's permission changes: confirmed
+    // operators are re-asked, so routing and offering follow such a change within REVERIFY_MS.
+    this.#timer = setInterval(() => {
+      for (const p of room.remoteParticipants.values()) if (isOperator(p)) void this.verify(p);
+    }, REVERIFY_MS);
+    this.#timer.unref?.();
   }
 
   /** Called with each participant the server confirms as an operator (on join or on a grant). */
-  onOperator(listener: (p: RemoteParticipant) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  onOperator(listener: Listener): () => void {
+    this.#granted.add(listener);
+    return () => this.#granted.delete(listener);
+  }
+
+  /** Called with each confirmed operator who is one no longer (revoked, or no longer provable). */
+  onRevoked(listener: Listener): () => void {
+    this.#revoked.add(listener);
+    return () => this.#revoked.delete(listener);
   }
 
   /**
-   * Asks the server whether this participant is an operator now and records the verdict. Only
-   * participants whose attribute claims the role cost a server call.
+   * Whether this participant is an operator now, asking the server when the last verdict is older
+   * than REVERIFY_MS (or, with `force`, after an attribute change). Only participants whose
+   * attribute claims the role ever cost a server call, one at a time.
    */
   verify(p: RemoteParticipant, force = false): Promise<boolean> {
     if (isAgent(p) || !claimsOperator(p)) {
-      verified.delete(p);
+      this.#settle(p, false);
       return Promise.resolve(false);
     }
     const inFlight = this.#pending.get(p);
     if (inFlight) {
-      // One question per participant at a time: a participant toggling its own attributes costs at
-      // most one server call per round trip, and a change during the call is asked about after it.
-      if (!force) return inFlight;
-      const again = inFlight.then(() => this.verify(p));
-      return again;
+      // A change during the call is asked about after it.
+      return force ? inFlight.then(() => this.verify(p, true)) : inFlight;
     }
-    const fresh = Date.now() - (this.#checkedAt.get(p) ?? 0) < REVERIFY_MS;
-    if (!force && fresh && verified.has(p)) return Promise.resolve(isOperator(p));
-    const check = this.#ask(p).finally(() => {
-      if (this.#pending.get(p) === check) this.#pending.delete(p);
-    });
+    const since = Date.now() - (this.#checkedAt.get(p) ?? 0);
+    if (!force && since < REVERIFY_MS) return Promise.resolve(isOperator(p));
+    const wait = force ? Math.max(0, MIN_ASK_INTERVAL_MS - since) : 0;
+    const check = (wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve())
+      .then(() => this.#ask(p))
+      .finally(() => {
+        if (this.#pending.get(p) === check) this.#pending.delete(p);
+      });
     this.#pending.set(p, check);
     return check;
   }
 
   async #ask(p: RemoteParticipant): Promise<boolean> {
-    const wasOperator = isOperator(p);
     let info: ServerParticipant | undefined;
     try {
       info = await this.lookup(p.identity);
     } catch (e) {
-      verified.delete(p);
+      this.#checkedAt.set(p, Date.now());
       this.log.error(
         { err: e, participant: p.identity },
         'could not verify a participant role with the LiveKit server (is it reachable with LIVEKIT_API_KEY/SECRET?); treating it as no operator',
       );
-      return false;
+      return this.#settle(p, false);
     }
     this.#checkedAt.set(p, Date.now());
     const value = info?.attributes[ATTR_ROLE];
     // The verdict holds for the attribute value the server saw, and only while the local one agrees.
     if (info && operatorByServer(info) && value !== undefined && p.attributes[ATTR_ROLE] === value) {
-      verified.set(p, value);
-      if (!wasOperator) {
-        this.log.info({ participant: p.identity }, 'operator role confirmed by the server');
-        for (const l of this.#listeners) l(p);
-      }
-      return true;
+      return this.#settle(p, true, value);
     }
-    verified.delete(p);
     if (claimsOperator(p)) {
       this.log.warn(
         { participant: p.identity, canUpdateMetadata: info?.permission?.canUpdateMetadata ?? null },
         'participant claims the operator role but the server did not grant it (it can write its own attributes)',
       );
     }
-    return false;
+    return this.#settle(p, false);
+  }
+
+  #settle(p: RemoteParticipant, operator: boolean, value?: string): boolean {
+    const was = verified.has(p);
+    if (operator && value !== undefined) verified.set(p, value);
+    else verified.delete(p);
+    if (operator && !was) {
+      this.log.info({ participant: p.identity }, 'operator role confirmed by the server');
+      for (const l of this.#granted) l(p);
+    } else if (!operator && was) {
+      this.log.info({ participant: p.identity }, 'operator role withdrawn');
+      for (const l of this.#revoked) l(p);
+    }
+    return operator;
   }
 
   /**
@@ -197,6 +227,8 @@ export class CrewAuthority {
   close(): void {
     this.room.off(RoomEvent.ParticipantConnected, this.#onJoin);
     this.room.off(RoomEvent.ParticipantAttributesChanged, this.#onAttributes);
-    this.#listeners.clear();
+    clearInterval(this.#timer);
+    this.#granted.clear();
+    this.#revoked.clear();
   }
 }

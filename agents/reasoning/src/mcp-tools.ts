@@ -60,6 +60,28 @@ export function clipDescription(text: string, max = MAX_TOOL_DESCRIPTION_CHARS):
   return `${flat.slice(0, max - TRUNCATED_MARKER.length).trimEnd()}${TRUNCATED_MARKER}`;
 }
 
+/** Text in a tool's input schema (property descriptions, titles) reaches the model too. */
+const MAX_SCHEMA_TEXT_CHARS = 120;
+/** A tool whose input schema is bigger than this is not registered. */
+export const MAX_TOOL_SCHEMA_BYTES = 8 * 1024;
+
+/**
+ * The input schema with every `description` and `title` clipped: the description cap must not be
+ * bypassed through the schema, which operators do not see but the model reads.
+ */
+export function clipSchemaText(schema: unknown, depth = 0): unknown {
+  if (depth > 32 || schema === null || typeof schema !== 'object') return schema;
+  if (Array.isArray(schema)) return schema.map((v) => clipSchemaText(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    out[k] =
+      (k === 'description' || k === 'title') && typeof v === 'string'
+        ? clipDescription(v, MAX_SCHEMA_TEXT_CHARS)
+        : clipSchemaText(v, depth + 1);
+  }
+  return out;
+}
+
 export class McpTools {
   readonly #clients: Client[] = [];
 
@@ -82,6 +104,14 @@ export class McpTools {
         for (const t of tools) {
           if (!server.allow.includes(t.name)) continue;
           const impact = server.toolImpact[t.name] ?? server.impact;
+          const jsonSchema = clipSchemaText(t.inputSchema) as Record<string, unknown>;
+          if (JSON.stringify(jsonSchema).length > MAX_TOOL_SCHEMA_BYTES) {
+            log.warn(
+              { server: server.name, tool: t.name },
+              `MCP tool not registered: its input schema exceeds ${MAX_TOOL_SCHEMA_BYTES} bytes`,
+            );
+            continue;
+          }
           const description = clipDescription(t.description || `${t.name} from MCP server ${server.name}`);
           if (description.length < (t.description?.trim().length ?? 0))
             log.warn(
@@ -96,7 +126,7 @@ export class McpTools {
             mcp: { server: server.name },
             // A low-impact external tool is a side effect like a note: same per-source budget.
             limitPerSource: impact === 'low',
-            jsonSchema: t.inputSchema as Record<string, unknown>,
+            jsonSchema,
             validate: (args) =>
               args && typeof args === 'object' && !Array.isArray(args)
                 ? { ok: true, args: args as Record<string, unknown> }

@@ -78,7 +78,12 @@ export class ToolCalls {
       await this.refused(name, plan, input, callId);
       return;
     }
-    await output.send('tool.call', { callId, tool: name, args: plan.args });
+    // Nothing runs off the record: without an orchestrator to audit the call (and to hold any
+    // takeover), the call is dropped and said so in the log.
+    if (!(await output.send('tool.call', { callId, tool: name, args: plan.args }))) {
+      this.#o.log.warn({ tool: name, callId }, 'tool call not run: no orchestrator to audit it');
+      return;
+    }
     if (plan.kind === 'run') {
       await this.#run(callId, plan.tool, plan.args, input?.ref);
       return;

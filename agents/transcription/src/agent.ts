@@ -88,6 +88,7 @@ export default defineAgent({
       METRICS_LOG_INTERVAL_MS,
     );
     ctx.addShutdownCallback(async () => {
+      rpc.close();
       clearInterval(timer);
       transcriber.close();
       log.info({ stt: metrics.snapshot(), transcript: store.path }, 'transcriber stopping; final metrics');

@@ -53,6 +53,7 @@ export default defineAgent({
       },
     );
     ctx.addShutdownCallback(async () => {
+      rpc.close();
       vision.close();
       log.info({ observations: vision.observations, rpc: rpc.stats() }, 'vision stopping');
     });

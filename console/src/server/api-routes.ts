@@ -2,6 +2,7 @@
  * The JSON API under /api/: routing, the general per-client rate limit, and the operator-only crew
  * controls (checked against the operator session on every call).
  */
+
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '@roomcrew/shared';
 import {
@@ -11,6 +12,7 @@ import {
   removeAgentSchema,
   type TokenResponse,
 } from '../api.js';
+import { rateLimitKey } from './client-address.js';
 import { HttpError, parseOrThrow, readJson, tooManyRequests } from './http-json.js';
 import type { ApiRateLimiter } from './rate-limit.js';
 import type { OperatorSession, SessionSigner } from './sessions.js';
@@ -65,7 +67,7 @@ export function apiRoutes(o: ApiOptions): ApiHandler {
   return async (req, url, client) => {
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /api/config') return [200, o.config];
-    const allowed = await o.limiter.take(client);
+    const allowed = await o.limiter.take(rateLimitKey(client));
     if (!allowed.ok) throw tooManyRequests(() => 'too many requests; slow down', allowed.retryAfterMs);
     switch (route) {
       case 'POST /api/token':

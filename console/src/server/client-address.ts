@@ -30,6 +30,24 @@ export function normalizeIp(raw: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
+/**
+ * The key a client's limits are counted under: an IPv4 address, or an IPv6 address's /64 (one
+ * subscriber's network: whoever holds one /64 has 2^64 addresses to spread guesses over).
+ */
+export function rateLimitKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : address.split(':');
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 /** `CONSOLE_TRUSTED_PROXIES`: comma-separated addresses; throws naming the first bad one. */
 export function parseTrustedProxies(list: string): string[] {
   return list

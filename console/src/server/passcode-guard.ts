@@ -10,8 +10,10 @@
  * with many addresses: when it is spent, operator sign-in pauses for everyone; participant tokens
  * never pass through here.
  */
+
 import type { Logger } from '@roomcrew/shared';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimitKey } from './client-address.js';
 import { passcodeMatches } from './sessions.js';
 
 export interface PasscodeLimits {
@@ -73,7 +75,8 @@ export class PasscodeGuard {
     });
   }
 
-  async check(client: string, given: string): Promise<PasscodeVerdict> {
+  async check(address: string, given: string): Promise<PasscodeVerdict> {
+    const client = rateLimitKey(address);
     // While sign-in is paused for everyone, refuse without touching the client's budget (a flood
     // from many addresses then leaves no per-address state behind).
     const paused = await this.#global.get(GLOBAL);

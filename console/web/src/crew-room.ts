@@ -13,10 +13,15 @@ import {
   LK_ATTR_TRANSCRIPTION_FINAL,
   LK_TOPIC_CHAT,
   LK_TOPIC_TRANSCRIPTION,
+  MAX_CHAT_MESSAGE_BYTES,
   parseCrewEvent,
+  readTextBounded,
 } from '@roomcrew/shared/contracts';
 import { type Participant, type RemoteParticipant, type Room, RoomEvent } from 'livekit-client';
 import { useEffect, useState } from 'react';
+
+/** A caption longer than this stops growing on the page (an utterance is at most 30 s). */
+const MAX_CAPTION_CHARS = 4000;
 
 export interface Caption {
   id: string;
@@ -118,6 +123,8 @@ export function useCrewRoom(room: Room): CrewRoomState & { sendChat(text: string
       });
 
     room.registerTextStreamHandler(LK_TOPIC_TRANSCRIPTION, async (reader, from) => {
+      // Captions come from the crew: a participant cannot put words in someone's mouth.
+      if (!room.getParticipantByIdentity(from.identity)?.isAgent) return;
       const attrs = reader.info.attributes ?? {};
       const id = attrs[LK_ATTR_SEGMENT_ID] ?? reader.info.id;
       const final = attrs[LK_ATTR_TRANSCRIPTION_FINAL] === 'true';
@@ -125,13 +132,21 @@ export function useCrewRoom(room: Room): CrewRoomState & { sendChat(text: string
       let text = '';
       for await (const chunk of reader) {
         text += chunk;
+        if (text.length > MAX_CAPTION_CHARS) break;
         if (!final) upsertCaption({ id, identity: from.identity, name, text, final, at: Date.now() });
       }
       upsertCaption({ id, identity: from.identity, name, text, final, at: Date.now() });
     });
 
     room.registerTextStreamHandler(LK_TOPIC_CHAT, async (reader, from) => {
-      const text = await reader.readAll();
+      // Read with the crew's chat cap: a huge message is dropped, not buffered and rendered.
+      const chunks = { [Symbol.asyncIterator]: () => reader[Symbol.asyncIterator]() };
+      const read = await readTextBounded(chunks, { maxBytes: MAX_CHAT_MESSAGE_BYTES });
+      if (!read.ok) {
+        console.warn(`chat message from ${from.identity} dropped: ${read.error.message}`);
+        return;
+      }
+      const text = read.value;
       const p = room.getParticipantByIdentity(from.identity);
       const msg: ChatMessage = {
         id: reader.info.id,
