@@ -1,5 +1,6 @@
 /** The console's crew controls on the control plane: status, dispatch, removing an agent. */
 import type { CrewControl } from '@roomcrew/console';
+import { operatorByServer } from '@roomcrew/shared';
 import { apiClients, dispatchCrew, roomStatus, type ServerTarget } from './control-plane.js';
 
 export function consoleCrewControl(t: ServerTarget): CrewControl {
@@ -24,6 +25,17 @@ export function consoleCrewControl(t: ServerTarget): CrewControl {
     async dispatch(room) {
       const d = await dispatchCrew(t, room);
       return { dispatchId: d.dispatchId, created: d.created };
+    },
+    async roleOf(room, identity) {
+      try {
+        return operatorByServer(await apiClients(t).rooms.getParticipant(room, identity))
+          ? 'operator'
+          : 'not_operator';
+      } catch (e) {
+        // 404: not in the room (or the room does not exist yet).
+        if ((e as { status?: number }).status === 404) return 'absent';
+        throw e;
+      }
     },
     async remove(room, identity) {
       const s = await roomStatus(t, room);

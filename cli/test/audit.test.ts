@@ -2,57 +2,24 @@
  * `roomcrew audit` (the built CLI, as users run it): exit 0 and the records for an intact trail;
  * exit 3 naming what is wrong and where for a tampered one; exit 2 without a usable key.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AuditLog, auditPath } from '@roomcrew/shared';
+import { auditPath } from '@roomcrew/shared';
 import { describe, expect, it } from 'vitest';
+import { writeStandupTrail } from '../../tests/support/audit-trail.js';
+import { runProgram } from '../../tests/support/run.js';
 
-const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const KEY = 'cli-test-audit-key-0123456789abcdef-012345';
 const quiet = { info() {}, warn() {}, error() {} };
 
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // Only the variables given: nothing from the developer's environment decides the key.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LIVEKIT_|CREW_)/.test(k)));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runProgram('cli', args, env);
 
 /** A room with three records: a request, an approval, the tool's result. */
 function standup(env: NodeJS.ProcessEnv): string {
   const data = mkdtempSync(join(tmpdir(), 'cli-audit-'));
-  const log = new AuditLog(data, 'standup', { env, log: quiet });
-  log.append({
-    kind: 'escalation.request',
-    actor: 'agent-1',
-    escalationId: 'esc-1',
-    detail: { tool: 'send_webhook' },
-  });
-  log.append({
-    kind: 'escalation.decision',
-    actor: 'op-1',
-    escalationId: 'esc-1',
-    detail: { decision: 'approve' },
-  });
-  log.append({ kind: 'tool.result', actor: 'agent-1', callId: 'c1', detail: { status: 'ok' } });
-  log.close();
+  writeStandupTrail(data, { env, log: quiet });
   return data;
 }
 

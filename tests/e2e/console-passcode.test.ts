@@ -6,7 +6,8 @@
  * No workers and no browser: the HTTP API is all this needs.
  */
 import { connect } from 'node:net';
-import { consoleCrewControl, type ServerTarget } from '@roomcrew/cli';
+import { Room } from '@livekit/rtc-node';
+import { consoleCrewControl, type ServerTarget, setOperator } from '@roomcrew/cli';
 import {
   type ConsoleServer,
   consoleServerOptions,
@@ -250,5 +251,42 @@ describe('console paths', () => {
     expect((await fetch(`${web.url}/room/caf%C3%A9`)).status).toBe(200);
     expect((await fetch(`${web.url}/api/config`)).status).toBe(200);
     expect(errors).not.toHaveBeenCalled();
+  });
+});
+
+describe('operator sessions follow the server', () => {
+  it('a revoked operator is refused by the crew controls; changing the crew needs the operator in the room', async () => {
+    const { web } = await consoleFrom();
+    const got = await askToken(web, { passcode: PASSCODE });
+    expect(got.status).toBe(200);
+    const auth = { Authorization: `Bearer ${got.body.session}`, 'Content-Type': 'application/json' };
+    const dispatch = () =>
+      fetch(`${web.url}/api/crew/dispatch`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ room: ROOM }),
+      });
+    const status = () => fetch(`${web.url}/api/crew?room=${ROOM}`, { headers: auth });
+
+    // Not in the room yet: reading is fine, changing the crew is not.
+    expect((await status()).status).toBe(200);
+    const absent = await dispatch();
+    expect(absent.status).toBe(403);
+    expect(((await absent.json()) as { error: { message: string } }).error.message).toMatch(/join the room/);
+
+    const room = new Room();
+    await room.connect(lk.url, got.body.token ?? '', { autoSubscribe: false, dynacast: false });
+    try {
+      expect((await dispatch()).status).toBe(200);
+      await setOperator(target, ROOM, room.localParticipant?.identity ?? '', false);
+      const revoked = await status();
+      expect(revoked.status).toBe(403);
+      expect(((await revoked.json()) as { error: { message: string } }).error.message).toMatch(
+        /no longer an operator/,
+      );
+      expect((await dispatch()).status).toBe(403);
+    } finally {
+      await room.disconnect();
+    }
   });
 });

@@ -5,8 +5,9 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditLog, auditPath } from '@roomcrew/shared';
+import { auditPath } from '@roomcrew/shared';
 import { describe, expect, it } from 'vitest';
+import { writeStandupTrail } from '../support/audit-trail.js';
 import { runProgram } from '../support/run.js';
 
 const LIVEKIT = { LIVEKIT_URL: 'ws://127.0.0.1:7880', LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's' };
@@ -57,20 +58,7 @@ describe('roomcrew audit', () => {
   it('prints a room’s trail, and fails on a missing or damaged one', async () => {
     const data = tmp();
     // Keyed with the data directory's key file, as the CLI below (run without CREW_ variables) is.
-    const log = new AuditLog(data, 'standup', { env: {} });
-    log.append({
-      kind: 'escalation.request',
-      actor: 'agent-1',
-      escalationId: 'esc-1',
-      detail: { tool: 'send_webhook' },
-    });
-    log.append({
-      kind: 'escalation.decision',
-      actor: 'op-1',
-      escalationId: 'esc-1',
-      detail: { decision: 'approve' },
-    });
-    log.close();
+    writeStandupTrail(data, { env: {} });
     const ok = await runProgram('cli', ['audit', '--room', 'standup'], { CREW_DATA_DIR: data });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/#0 escalation\.request by agent-1 \[esc-1\]/);
@@ -81,7 +69,7 @@ describe('roomcrew audit', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l).kind),
-    ).toEqual(['escalation.request', 'escalation.decision']);
+    ).toEqual(['escalation.request', 'escalation.decision', 'tool.result']);
 
     const missing = await runProgram('cli', ['audit', '--room', 'nobody'], { CREW_DATA_DIR: data });
     expect(missing.code).toBe(1);

@@ -136,17 +136,6 @@ export class RoomReasoner {
     this.#tools.close();
   }
 
-  /** A tool call as the registry decides it: run, ask an operator first, or refuse (all reported). */
-  call(
-    name: string,
-    args: Record<string, unknown>,
-    reason: string,
-    input?: RoomInput,
-    recommend?: 'approve' | 'reject',
-  ): Promise<void> {
-    return this.#tools.call(name, args, reason, input, recommend);
-  }
-
   // ---- inputs -------------------------------------------------------------------------------
 
   #onEvent(event: CrewEvent, sender: RemoteParticipant): void {

@@ -1,6 +1,6 @@
 /**
  * The JSON API under /api/: routing, the general per-client rate limit, and the operator-only crew
- * controls (checked against the operator session on every call).
+ * controls (checked against the operator session and the server's word on every call).
  */
 
 import type { IncomingMessage } from 'node:http';
@@ -23,6 +23,11 @@ export interface CrewControl {
   dispatch(room: string): Promise<{ dispatchId: string; created: boolean }>;
   /** Removes an agent participant; false when the room has no agent with that identity. */
   remove(room: string, identity: string): Promise<boolean>;
+  /**
+   * What the LiveKit server says of a participant now: a server-granted operator, someone who is
+   * not (or no longer) one, or not in the room.
+   */
+  roleOf(room: string, identity: string): Promise<'operator' | 'not_operator' | 'absent'>;
 }
 
 export interface ApiOptions {
@@ -55,6 +60,22 @@ export function apiRoutes(o: ApiOptions): ApiHandler {
     return session;
   };
 
+  /**
+   * The session, checked against the server's word: a session whose role the server has since
+   * revoked is refused; changing the crew also needs its holder in the room as an operator.
+   */
+  const confirmedOperator = async (req: IncomingMessage, room: string, acting: boolean) => {
+    const s = operatorFor(req, room);
+    const role = await upstream(() => o.control.roleOf(room, s.identity));
+    if (role === 'not_operator') {
+      throw new HttpError(403, 'forbidden', 'you are no longer an operator in this room');
+    }
+    if (acting && role === 'absent') {
+      throw new HttpError(403, 'forbidden', 'join the room as an operator to change its crew');
+    }
+    return s;
+  };
+
   const upstream = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
@@ -74,19 +95,19 @@ export function apiRoutes(o: ApiOptions): ApiHandler {
         return [200, await o.mint(req, client)];
       case 'GET /api/crew': {
         const { room } = parseOrThrow(crewRoomSchema, { room: url.searchParams.get('room') ?? '' });
-        operatorFor(req, room);
+        await confirmedOperator(req, room, false);
         return [200, await upstream(() => o.control.status(room))];
       }
       case 'POST /api/crew/dispatch': {
         const { room } = await readJson(req, crewRoomSchema);
-        const s = operatorFor(req, room);
+        const s = await confirmedOperator(req, room, true);
         const r = await upstream(() => o.control.dispatch(room));
         log.info({ room, by: s.identity, ...r }, 'crew dispatched from the console');
         return [200, r];
       }
       case 'POST /api/crew/remove': {
         const { room, identity } = await readJson(req, removeAgentSchema);
-        const s = operatorFor(req, room);
+        const s = await confirmedOperator(req, room, true);
         if (!(await upstream(() => o.control.remove(room, identity)))) {
           throw new HttpError(404, 'not_found', `room "${room}" has no agent "${identity}"`);
         }

@@ -123,8 +123,6 @@ export function useCrewRoom(room: Room): CrewRoomState & { sendChat(text: string
       });
 
     room.registerTextStreamHandler(LK_TOPIC_TRANSCRIPTION, async (reader, from) => {
-      // Captions come from the crew: a participant cannot put words in someone's mouth.
-      if (!room.getParticipantByIdentity(from.identity)?.isAgent) return;
       const attrs = reader.info.attributes ?? {};
       const id = attrs[LK_ATTR_SEGMENT_ID] ?? reader.info.id;
       const final = attrs[LK_ATTR_TRANSCRIPTION_FINAL] === 'true';
