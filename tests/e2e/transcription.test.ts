@@ -132,29 +132,33 @@ describe('transcriber', () => {
       () => countDescendants(transcriberPid(), 'pocketsphinx') >= 3,
       'three recognizer processes',
     );
-    await Promise.all(
-      Object.values(phrases).map(([text, voice], i) => mics[i]!.say(synthesize(text as string, voice))),
-    );
-    for (const [id, [phrase]] of Object.entries(phrases)) {
-      const c = await waitFor(
-        () =>
-          captions.find(
-            (x) =>
-              x.sender === id &&
-              x.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' &&
-              wordOverlap(x.text, phrase as string) >= 0.5,
-          ),
-        `${id}'s caption`,
-      );
-      // better matched to its own phrase than to anyone else's
-      for (const [other, [otherPhrase]] of Object.entries(phrases)) {
-        if (other !== id)
-          expect(wordOverlap(c.text, phrase as string)).toBeGreaterThan(
-            wordOverlap(c.text, otherPhrase as string),
-          );
+    // Stopped whatever happens: three microphones left running load every later test.
+    try {
+      // Synthesised first: flite blocks this process, and the microphones must not stall mid-speech.
+      const speech = Object.values(phrases).map(([text, voice]) => synthesize(text as string, voice));
+      await Promise.all(speech.map((samples, i) => mics[i]!.say(samples)));
+      for (const [id, [phrase]] of Object.entries(phrases)) {
+        const c = await waitFor(
+          () =>
+            captions.find(
+              (x) =>
+                x.sender === id &&
+                x.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' &&
+                wordOverlap(x.text, phrase as string) >= 0.5,
+            ),
+          `${id}'s caption`,
+        );
+        // better matched to its own phrase than to anyone else's
+        for (const [other, [otherPhrase]] of Object.entries(phrases)) {
+          if (other !== id)
+            expect(wordOverlap(c.text, phrase as string)).toBeGreaterThan(
+              wordOverlap(c.text, otherPhrase as string),
+            );
+        }
       }
+    } finally {
+      await Promise.all(mics.map((m) => m.stop()));
     }
-    await Promise.all(mics.map((m) => m.stop()));
   });
 
   it('keeps transcribing across mute/unmute and a republished microphone', async () => {
