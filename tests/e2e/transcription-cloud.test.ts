@@ -6,7 +6,7 @@
  */
 import type { Room } from '@livekit/rtc-node';
 import { AGENT_NAMES, LK_ATTR_SEGMENT_ID, LK_ATTR_TRANSCRIPTION_FINAL } from '@roomcrew/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { enterCrewRoom } from '../support/crew-room.js';
 import { type FakeDeepgram, startFakeDeepgram } from '../support/fake-providers/fake-deepgram.js';
@@ -43,6 +43,13 @@ beforeAll(async () => {
       CREW_STT_TIMEOUT_MS: '1500',
     },
   });
+});
+
+// Each test's people leave when it ends: a WebRTC receiver keeps producing (silent) audio frames
+// for a track whose microphone stopped, so every room left open would keep the transcriber running
+// VAD in real time for the rest of the file, and later tests would wait on a starved machine.
+afterEach(async () => {
+  await Promise.all(rooms.splice(0).map((r) => r.disconnect().catch(() => undefined)));
 });
 
 afterAll(async () => {

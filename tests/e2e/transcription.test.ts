@@ -13,10 +13,10 @@ import {
   RPC,
   RPC_ERROR,
 } from '@roomcrew/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Crew, startCrew } from '../support/crew-harness.js';
 import { enterCrewRoom } from '../support/crew-room.js';
-import { FakeCamera, FakeMicrophone, synthesize, wordOverlap } from '../support/media.js';
+import { FakeCamera, FakeMicrophone, sayUntilHeard, synthesize, wordOverlap } from '../support/media.js';
 import { countDescendants } from '../support/process-tree.js';
 import { join } from '../support/room-client.js';
 import { runProgram } from '../support/run.js';
@@ -43,6 +43,13 @@ function transcriberPid(): number {
 
 beforeAll(async () => {
   crew = await startCrew('transcription');
+});
+
+// Each test's people leave when it ends: a WebRTC receiver keeps producing (silent) audio frames
+// for a track whose microphone stopped, so every room left open would keep the transcriber running
+// VAD in real time for the rest of the file, and later tests would wait on a starved machine.
+afterEach(async () => {
+  await Promise.all(rooms.splice(0).map((r) => r.disconnect().catch(() => undefined)));
 });
 
 afterAll(async () => {
@@ -136,18 +143,21 @@ describe('transcriber', () => {
     try {
       // Synthesised first: flite blocks this process, and the microphones must not stall mid-speech.
       const speech = Object.values(phrases).map(([text, voice]) => synthesize(text as string, voice));
-      await Promise.all(speech.map((samples, i) => mics[i]!.say(samples)));
-      for (const [id, [phrase]] of Object.entries(phrases)) {
-        const c = await waitFor(
-          () =>
-            captions.find(
-              (x) =>
-                x.sender === id &&
-                x.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' &&
-                wordOverlap(x.text, phrase as string) >= 0.5,
-            ),
-          `${id}'s caption`,
+      const captionOf = (id: string, phrase: string) =>
+        captions.find(
+          (x) =>
+            x.sender === id &&
+            x.attributes[LK_ATTR_TRANSCRIPTION_FINAL] === 'true' &&
+            wordOverlap(x.text, phrase) >= 0.5,
         );
+      const heard = await Promise.all(
+        Object.entries(phrases).map(([id, [phrase]], i) =>
+          sayUntilHeard(mics[i]!, speech[i]!, () => captionOf(id, phrase as string)),
+        ),
+      );
+      for (const [i, [id, [phrase]]] of Object.entries(phrases).entries()) {
+        const c = heard[i]!;
+        expect(c.sender).toBe(id);
         // better matched to its own phrase than to anyone else's
         for (const [other, [otherPhrase]] of Object.entries(phrases)) {
           if (other !== id)

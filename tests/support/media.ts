@@ -289,3 +289,28 @@ export async function hearAgent(room: Room, agentName: string): Promise<number[]
   track.setSubscribed(true);
   return loud;
 }
+
+/**
+ * Says `samples` and waits for `heard`; says it again (up to `rounds` times in all) when nothing
+ * was heard within `waitMs`. A publisher's first audio can go nowhere while its media path is still
+ * being set up on a loaded machine: a person would repeat themselves, and so does the test. The
+ * caller still checks what was heard.
+ */
+export async function sayUntilHeard<T>(
+  mic: FakeMicrophone,
+  samples: Int16Array,
+  heard: () => T | undefined | false,
+  rounds = 3,
+  waitMs = 20_000,
+): Promise<T> {
+  for (let round = 1; ; round++) {
+    await mic.say(samples);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      const got = heard();
+      if (got) return got;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (round >= rounds) throw new Error(`nothing was heard after saying it ${rounds} times`);
+  }
+}
