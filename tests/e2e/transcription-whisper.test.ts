@@ -14,7 +14,11 @@ let crew: Crew;
 const rooms: Room[] = [];
 
 beforeAll(async () => {
-  crew = await startCrew('transcription-whisper', { env: { CREW_STT_PROVIDERS: 'whisper,local' } });
+  crew = await startCrew('transcription-whisper', {
+    // Whisper's accuracy is what this file tests: on a loaded machine it may take well over the
+    // default 3 s, and falling back to pocketsphinx (tested elsewhere) would measure the wrong engine.
+    env: { CREW_STT_PROVIDERS: 'whisper,local', CREW_STT_TIMEOUT_MS: '30000' },
+  });
 });
 
 afterAll(async () => {

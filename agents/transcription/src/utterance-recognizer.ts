@@ -35,6 +35,12 @@ const LOCAL_FINALIZE_MS = 2500;
 const LOCAL_TAIL_MS = 1000;
 /** The VAD's end-of-speech silence (550 ms) that reaches the engine, plus a margin. */
 const TRAILING_SILENCE_S = 0.9;
+/**
+ * A local engine taking over a failed one starts cold (a new recognizer process) and must decode
+ * the whole replayed utterance first: on a loaded machine that takes up to about real time, so its
+ * bound grows with the audio replayed (2.5 s alone lost the utterance in CI).
+ */
+const REPLAY_DECODE_MS_PER_S = 1000;
 
 export class UtteranceRecognizer {
   readonly #o: UtteranceRecognizerOptions;
@@ -50,6 +56,8 @@ export class UtteranceRecognizer {
   /** Seconds of audio sent into the current stream, and where its latest final ended in it. */
   #streamSeconds = 0;
   #lastFinalEnd = 0;
+  /** Seconds of audio replayed into the current stream when it took over from a failed engine. */
+  #replayedSeconds = 0;
   #waiters: ((o: Outcome) => void)[] = [];
   #closed = false;
 
@@ -79,6 +87,7 @@ export class UtteranceRecognizer {
     this.#frames = [];
     this.#framesSeconds = 0;
     this.#parts = [];
+    this.#replayedSeconds = 0;
     this.#openStream();
   }
 
@@ -219,6 +228,7 @@ export class UtteranceRecognizer {
     );
     this.#parts = [];
     this.#openStream();
+    this.#replayedSeconds = this.#framesSeconds;
     for (const f of this.#frames) this.#send(f);
     this.#wake('failed');
   }
@@ -253,9 +263,10 @@ export class UtteranceRecognizer {
     }
     // Otherwise a local engine (which cannot fail over) gets a fixed bound, after which what it
     // produced is the result: an utterance of noise may produce nothing at all.
-    const wait = this.#next(
-      local ? (this.#parts.length ? LOCAL_TAIL_MS : LOCAL_FINALIZE_MS) : this.#o.finalizeTimeoutMs,
-    );
+    const localBound =
+      (this.#parts.length ? LOCAL_TAIL_MS : LOCAL_FINALIZE_MS) +
+      this.#replayedSeconds * REPLAY_DECODE_MS_PER_S;
+    const wait = this.#next(local ? localBound : this.#o.finalizeTimeoutMs);
     try {
       stream.flush();
     } catch {
