@@ -13,7 +13,7 @@ import type { TokenResponse } from '@roomcrew/console';
 import { AGENT_NAMES, ATTR_ROLE, ROLE_OPERATOR, RPC, RPC_ERROR } from '@roomcrew/shared';
 import { TokenVerifier } from 'livekit-server-sdk';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleServer,
   inPage,
@@ -40,6 +40,7 @@ let crew: Crew;
 let hook: WebhookReceiver;
 let web: ConsoleServer;
 const browsers: Browser[] = [];
+let browsersOpened = 0;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${web.url}${path}`, {
@@ -53,7 +54,8 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 async function browserPage(wav: string, room: string): Promise<Page> {
   const b = await launchBrowser(wav);
   browsers.push(b);
-  return openPage(b, `${web.url}/?room=${room}`, `${crew.artifacts}/browser-${browsers.length}.log`);
+  browsersOpened++;
+  return openPage(b, `${web.url}/?room=${room}`, `${crew.artifacts}/browser-${browsersOpened}.log`);
 }
 
 /** Final captions shown in the page: speaker identity and text. */
@@ -71,6 +73,12 @@ beforeAll(async () => {
   hook = await startWebhookReceiver();
   crew = await startCrew('console', { env: { CREW_WEBHOOK_URL: hook.url } });
   web = await startCrewConsole(crew, { passcode: PASSCODE });
+});
+
+// Each test's pages close when it ends: a page left in its call keeps publishing camera and
+// microphone, so vision and the transcriber keep working on it and later tests' agents start late.
+afterEach(async () => {
+  await Promise.all(browsers.splice(0).map((b) => b.close().catch(() => undefined)));
 });
 
 afterAll(async () => {
