@@ -7,6 +7,7 @@ import { type RemoteParticipant, RoomEvent, RpcError } from '@livekit/rtc-node';
 import {
   AGENT_NAMES,
   AuditLog,
+  type CrewEvent,
   createLogger,
   decideRequestSchema,
   emptyRequestSchema,
@@ -86,12 +87,15 @@ export default defineAgent({
 
     const router = new EventRouter(room, channel, log);
     const crewState = new Map<string, { agent: string; state: string; at: number }>();
+    /** Each member's latest state report, replayed to an operator the server confirms later. */
+    const lastReport = new Map<string, CrewEvent>();
     router.onAccepted = (event) => {
       switch (event.type) {
         case 'crew.state':
         case 'crew.hello': {
           const state = event.type === 'crew.state' ? event.payload.state : 'ready';
           crewState.set(event.from, { agent: event.payload.agent, state, at: event.ts });
+          lastReport.set(event.from, event);
           break;
         }
         case 'escalation.request':
@@ -182,7 +186,18 @@ export default defineAgent({
       (req, caller) => takeover.handback(caller as RemoteParticipant, req),
     );
     // Operators the server confirms (on joining, or granted the role later) get every open escalation.
-    const stopOperators = job.authority.onOperator((p) => void desk.operatorArrived(p));
+    // Their role is confirmed by a server call after they join: reports routed in between reached
+    // no operator, so the newly confirmed one gets each member's latest.
+    const stopOperators = job.authority.onOperator((p) => {
+      void desk.operatorArrived(p);
+      for (const report of lastReport.values()) {
+        channel
+          .publish(report, [p.identity])
+          .catch((e) =>
+            log.warn({ err: e, operator: p.identity }, 'replaying crew state to an operator failed'),
+          );
+      }
+    });
     // A holder who is an operator no longer (revoked by the server) no longer holds the crew.
     const stopRevoked = job.authority.onRevoked(
       (p) => void takeover.release(p.identity, 'the operator role was revoked'),
@@ -190,6 +205,7 @@ export default defineAgent({
 
     const onLeave = (p: RemoteParticipant) => {
       crewState.delete(p.identity);
+      lastReport.delete(p.identity);
       void takeover.release(p.identity, 'the operator who took over left the room');
       const name = agentNameOf(p);
       log.debug({ participant: p.identity, kind: p.kind, member: name }, 'participant left');
